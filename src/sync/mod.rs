@@ -1,0 +1,3 @@
+//! The flows between the POS and the web shop.
+
+pub mod stock;

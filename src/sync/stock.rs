@@ -1,0 +1,513 @@
+//! Stock: POS quantities → the figure each web product should show.
+//!
+//! Two reads feed the same `stock` events:
+//! - **sync** (incremental): the ItemShop rows changed since the cursor, page
+//!   by page; the items behind each page are loaded with all their ItemShops
+//!   so every level is complete.
+//! - **reconcile**: every live item in itemID order, resumable.
+//!
+//! Archived items: sync reports them with `base` 0 (the POS no longer sells
+//! them; DELETE in Lightspeed archives and zeroes stock, which moves the
+//! ItemShop timestamps, so sync sees it). Reconcile reads live items only.
+
+use crate::job::{Event, Host, LogLevel, ReconcileCursor, Settings};
+use crate::model::{parse_timestamp_ms, shop_quantities, Item, ItemShop, ParseError};
+use crate::pos::lightspeed_r as ls;
+use crate::session::{ApiError, Session};
+use crate::transport::{Clock, Transport};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+// ---------------------------------------------------------------------------
+// The plan (pure)
+
+/// What the POS says about one item's stock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemStock {
+    pub item_id: String,
+    pub sku: String,
+    pub archived: bool,
+    /// shopID → qoh; `"0"` is Lightspeed's all-shops total row.
+    pub shop_qoh: BTreeMap<String, i64>,
+}
+
+impl ItemStock {
+    pub fn from_item(item: &Item) -> Self {
+        ItemStock {
+            item_id: item.item_id.clone(),
+            sku: item.sku().to_string(),
+            archived: item.archived,
+            shop_qoh: shop_quantities(item),
+        }
+    }
+}
+
+/// One line of a `stock` event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StockLevel {
+    pub item_id: String,
+    pub sku: String,
+    /// Per-shop quantities (the shop 0 total row left out).
+    pub shop_qoh: BTreeMap<String, i64>,
+    /// Σ qoh over the selected shops.
+    pub qoh: i64,
+    /// What the web may sell before the pending ledger: `qoh` − safety
+    /// buffer (may be negative; PHP floors after subtracting the ledger).
+    /// 0 for archived items.
+    pub base: i64,
+}
+
+/// The settings the plan depends on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StockSettings {
+    pub shop_ids: Vec<String>,
+    pub safety_buffer: i64,
+}
+
+impl From<&Settings> for StockSettings {
+    fn from(s: &Settings) -> Self {
+        StockSettings {
+            shop_ids: s.shop_ids.iter().map(|s| s.trim().to_string()).collect(),
+            safety_buffer: s.safety_buffer,
+        }
+    }
+}
+
+/// POS quantities → stock levels. Pure.
+pub fn plan(items: &[ItemStock], settings: &StockSettings) -> Vec<StockLevel> {
+    items
+        .iter()
+        .map(|it| {
+            let qoh = if settings.shop_ids.is_empty() {
+                // Every shop: the total row, or the sum when Lightspeed has
+                // not created the total row yet (rows appear lazily).
+                it.shop_qoh.get("0").copied().unwrap_or_else(|| {
+                    it.shop_qoh
+                        .iter()
+                        .filter(|(s, _)| s.as_str() != "0")
+                        .map(|(_, q)| q)
+                        .sum()
+                })
+            } else {
+                // A selected shop with no row yet holds nothing.
+                let selected: BTreeSet<&str> =
+                    settings.shop_ids.iter().map(String::as_str).collect();
+                selected
+                    .iter()
+                    .map(|s| it.shop_qoh.get(*s).copied().unwrap_or(0))
+                    .sum()
+            };
+            StockLevel {
+                item_id: it.item_id.clone(),
+                sku: it.sku.clone(),
+                shop_qoh: it
+                    .shop_qoh
+                    .iter()
+                    .filter(|(s, _)| s.as_str() != "0")
+                    .map(|(s, q)| (s.clone(), *q))
+                    .collect(),
+                qoh,
+                base: if it.archived {
+                    0
+                } else {
+                    qoh - settings.safety_buffer
+                },
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The incremental cursor (pure)
+
+/// Where the incremental stock read stands: every ItemShop row with a later
+/// `timeStamp` is unread; rows at exactly `ts` listed in `ids` were read.
+///
+/// Lightspeed timestamps have one-second resolution, so many rows share
+/// one. Re-reading from `>= ts` and skipping the listed rows means equal
+/// timestamps are neither lost nor read twice. A row listed in `ids` that
+/// changed again within the same second still carries the same `ts`, so the
+/// qoh we saw is kept in `qoh` and a row whose qoh differs is read again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemShopCursor {
+    pub ts: String,
+    #[serde(default)]
+    pub ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub qoh: BTreeMap<String, i64>,
+}
+
+/// A cursor with its timestamp parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CursorState {
+    ts_ms: Option<i64>,
+    ts: String,
+    seen: BTreeMap<String, Option<i64>>,
+}
+
+impl CursorState {
+    pub fn start() -> Self {
+        CursorState {
+            ts_ms: None,
+            ts: String::new(),
+            seen: BTreeMap::new(),
+        }
+    }
+
+    pub fn from_cursor(c: &ItemShopCursor) -> Result<Self, String> {
+        let ts_ms = parse_timestamp_ms(&c.ts)
+            .ok_or_else(|| format!("cursors.item_shop.ts is not a timestamp: {:?}", c.ts))?;
+        Ok(CursorState {
+            ts_ms: Some(ts_ms),
+            ts: c.ts.clone(),
+            seen: c
+                .ids
+                .iter()
+                .map(|id| (id.clone(), c.qoh.get(id).copied()))
+                .collect(),
+        })
+    }
+
+    /// The timestamp to query from (`timeStamp=>=,ts`), `None` = from the start.
+    pub fn since(&self) -> Option<&str> {
+        self.ts_ms.map(|_| self.ts.as_str())
+    }
+
+    pub fn to_cursor(&self) -> Option<ItemShopCursor> {
+        self.ts_ms?;
+        Some(ItemShopCursor {
+            ts: self.ts.clone(),
+            ids: self.seen.keys().cloned().collect(),
+            qoh: self
+                .seen
+                .iter()
+                .filter_map(|(k, v)| v.map(|q| (k.clone(), q)))
+                .collect(),
+        })
+    }
+
+    /// Must this row be processed?
+    pub fn admits(&self, ts_ms: i64, id: &str, qoh: i64) -> bool {
+        match self.ts_ms {
+            None => true,
+            Some(cur) if ts_ms > cur => true,
+            Some(cur) if ts_ms < cur => false,
+            // Same second: read unless we saw it with this very qoh.
+            _ => match self.seen.get(id) {
+                None => true,
+                Some(None) => false, // listed by an older cursor without qoh
+                Some(Some(q)) => *q != qoh,
+            },
+        }
+    }
+
+    /// Records a row as read (rows arrive oldest first).
+    pub fn advance(&mut self, ts: &str, ts_ms: i64, id: &str, qoh: i64) {
+        match self.ts_ms {
+            Some(cur) if ts_ms < cur => {}
+            Some(cur) if ts_ms == cur => {
+                self.seen.insert(id.to_string(), Some(qoh));
+            }
+            _ => {
+                self.ts_ms = Some(ts_ms);
+                self.ts = ts.to_string();
+                self.seen.clear();
+                self.seen.insert(id.to_string(), Some(qoh));
+            }
+        }
+    }
+}
+
+/// What to read after a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextRead {
+    /// A fresh query from the cursor: `timeStamp=>=,<cursor.ts>`.
+    Fresh,
+    /// The page's `next` link (keyset pagination inside one query).
+    Follow,
+    /// Caught up.
+    Done,
+}
+
+/// The incremental scan: decides, page by page, what to process and what
+/// to read next. Pure.
+///
+/// Why not simply follow `next`: a row changed while we page through its
+/// second gets that same second as timeStamp, and if its itemShopID sorts
+/// before our position it lands behind the keyset — and once the cursor
+/// moves to a later second it would be lost. So after each page the scan
+/// re-queries from the cursor (`>= ts`, which re-includes that second), and
+/// follows `next` only through a second holding more rows than a page. A
+/// second scanned that way is read once more after the first row of a later
+/// second is seen: from then on no change can land in it, so the second
+/// pass is complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockScan {
+    pub state: CursorState,
+    /// A second paged through with `next` and not yet re-read.
+    group_scan: Option<i64>,
+    /// A second already re-read (no second re-read).
+    settled: Option<i64>,
+}
+
+impl StockScan {
+    pub fn new(state: CursorState) -> Self {
+        StockScan {
+            state,
+            group_scan: None,
+            settled: None,
+        }
+    }
+
+    /// Takes one page (rows oldest first) and whether it had a `next` link;
+    /// returns the rows to process and what to read next.
+    pub fn on_page<'r>(
+        &mut self,
+        rows: &'r [ItemShop],
+        has_next: bool,
+    ) -> Result<(Vec<&'r ItemShop>, NextRead), ParseError> {
+        let mut admitted = Vec::new();
+        let mut page_ts: Option<i64> = None;
+        let mut one_second = true;
+        for row in rows {
+            let ts_ms = parse_timestamp_ms(&row.time_stamp).ok_or_else(|| {
+                ParseError::new(
+                    "ItemShop",
+                    Some(row.item_shop_id.clone()),
+                    format!("field timeStamp: not a timestamp: {:?}", row.time_stamp),
+                )
+            })?;
+            if let Some(g) = self.group_scan {
+                if ts_ms > g {
+                    // Left a second we paged through: read it once more.
+                    self.group_scan = None;
+                    self.settled = Some(g);
+                    return Ok((admitted, NextRead::Fresh));
+                }
+            }
+            match page_ts {
+                None => page_ts = Some(ts_ms),
+                Some(t) if t != ts_ms => one_second = false,
+                _ => {}
+            }
+            if self.state.admits(ts_ms, &row.item_shop_id, row.qoh) {
+                admitted.push(row);
+            }
+            self.state
+                .advance(&row.time_stamp, ts_ms, &row.item_shop_id, row.qoh);
+        }
+        if rows.is_empty() || !has_next {
+            return Ok((admitted, NextRead::Done));
+        }
+        if one_second {
+            // The whole page is one second (now the cursor's): a fresh
+            // query would return the same rows. Page through it.
+            if let Some(t) = page_ts {
+                if self.settled != Some(t) {
+                    self.group_scan = Some(t);
+                }
+            }
+            return Ok((admitted, NextRead::Follow));
+        }
+        Ok((admitted, NextRead::Fresh))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The runs
+
+type RunResult = Result<Value, (ApiError, Value)>;
+
+/// Incremental stock read.
+pub async fn run_sync<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    settings: &Settings,
+    cursor: Option<ItemShopCursor>,
+) -> RunResult {
+    let stock_settings = StockSettings::from(settings);
+    let state = match &cursor {
+        None => CursorState::start(),
+        Some(c) => CursorState::from_cursor(c).map_err(|m| {
+            (
+                ApiError::Malformed(ParseError::new("cursor", None, m)),
+                json!({}),
+            )
+        })?,
+    };
+    let mut pages = 0u64;
+    let mut rows_read = 0u64;
+    let mut levels_sent = 0u64;
+    let summary = |pages: u64, rows: u64, levels: u64, done: bool| json!({"pages": pages, "rows": rows, "levels": levels, "done": done});
+
+    let mut scan = StockScan::new(state);
+    let mut req = session.endpoint.item_shops_since(scan.state.since());
+    loop {
+        let resp = match session.call(&req).await {
+            Ok(r) => r,
+            Err(ApiError::BudgetSpent) => return Ok(summary(pages, rows_read, levels_sent, false)),
+            Err(e) => return Err((e, summary(pages, rows_read, levels_sent, false))),
+        };
+        let page = ls::read_item_shops(&resp.body)
+            .map_err(|e| (e.into(), summary(pages, rows_read, levels_sent, false)))?;
+        let before = scan.clone();
+        let (admitted, next_read) = scan
+            .on_page(&page.items, page.next.is_some())
+            .map_err(|e| (e.into(), summary(pages, rows_read, levels_sent, false)))?;
+
+        let mut item_ids: Vec<String> = Vec::new();
+        for row in &admitted {
+            if !item_ids.contains(&row.item_id) {
+                item_ids.push(row.item_id.clone());
+            }
+        }
+        let levels = if item_ids.is_empty() {
+            Vec::new()
+        } else {
+            match load_items(session, &item_ids).await {
+                Ok(items) => plan(&items, &stock_settings),
+                Err(ApiError::BudgetSpent) => {
+                    return Ok(summary(pages, rows_read, levels_sent, false))
+                }
+                Err(e) => return Err((e, summary(pages, rows_read, levels_sent, false))),
+            }
+        };
+        pages += 1;
+        rows_read += admitted.len() as u64;
+        levels_sent += levels.len() as u64;
+        if before.state != scan.state || !levels.is_empty() {
+            let cursor = scan
+                .state
+                .to_cursor()
+                .map(|c| json!(c))
+                .unwrap_or(Value::Null);
+            session.out().emit(Event::Stock { levels, cursor });
+        }
+        session.out().emit(Event::Progress {
+            flow: "stock".into(),
+            done: rows_read,
+            total: None,
+        });
+        req = match (next_read, page.next) {
+            (NextRead::Done, _) => return Ok(summary(pages, rows_read, levels_sent, true)),
+            (NextRead::Follow, Some(next)) => session
+                .endpoint
+                .follow_next(&req, &next)
+                .map_err(|e| (e.into(), summary(pages, rows_read, levels_sent, false)))?,
+            _ => session.endpoint.item_shops_since(scan.state.since()),
+        };
+    }
+}
+
+/// Loads items (≤ 100) with all their ItemShops; ids the POS no longer
+/// knows are logged and skipped.
+async fn load_items<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    item_ids: &[String],
+) -> Result<Vec<ItemStock>, ApiError> {
+    let mut found: Vec<ItemStock> = Vec::new();
+    // A page holds at most 100 rows, but never trust that with IN's limit.
+    for chunk in item_ids.chunks(ls::MAX_PAGE) {
+        let mut req = session.endpoint.items_with_stock(chunk)?;
+        let before = found.len();
+        loop {
+            let resp = session.call(&req).await?;
+            let page = ls::read_items(&resp.body)?;
+            found.extend(page.items.iter().map(ItemStock::from_item));
+            match page.next {
+                Some(next) if !page.items.is_empty() && found.len() - before < chunk.len() => {
+                    req = session.endpoint.follow_next(&req, &next)?;
+                }
+                _ => break,
+            }
+        }
+    }
+    let missing: Vec<&String> = item_ids
+        .iter()
+        .filter(|id| !found.iter().any(|f| &f.item_id == *id))
+        .collect();
+    if !missing.is_empty() {
+        session.out().log(
+            LogLevel::Warning,
+            format!(
+                "stock changed for item(s) {} but the POS did not return them; skipped",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    Ok(found)
+}
+
+/// Full stock read of every live item, in itemID order, resumable.
+pub async fn run_reconcile<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    settings: &Settings,
+    cursor: Option<ReconcileCursor>,
+) -> RunResult {
+    let stock_settings = StockSettings::from(settings);
+    let mut after: Option<String> = cursor
+        .map(|c| c.after.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let mut pages = 0u64;
+    let mut items_read = 0u64;
+    let mut total: Option<u64> = None;
+    let summary = |pages: u64, items: u64, done: bool| json!({"pages": pages, "items": items, "levels": items, "done": done});
+    loop {
+        let req = session.endpoint.items_after(after.as_deref());
+        let resp = match session.call(&req).await {
+            Ok(r) => r,
+            Err(ApiError::BudgetSpent) => return Ok(summary(pages, items_read, false)),
+            Err(e) => return Err((e, summary(pages, items_read, false))),
+        };
+        let page = ls::read_items(&resp.body)
+            .map_err(|e| (e.into(), summary(pages, items_read, false)))?;
+        if total.is_none() {
+            total = page.count;
+        }
+        let items: Vec<ItemStock> = page
+            .items
+            .iter()
+            .filter(|i| !i.archived)
+            .map(ItemStock::from_item)
+            .collect();
+        let levels = plan(&items, &stock_settings);
+        pages += 1;
+        items_read += levels.len() as u64;
+        // Item ids are numeric strings; keep the largest as the resume point.
+        if let Some(last) = page
+            .items
+            .iter()
+            .map(|i| i.item_id.clone())
+            .max_by(|a, b| cmp_ids(a, b))
+        {
+            after = Some(last);
+        }
+        let done = page.next.is_none() || page.items.is_empty();
+        let cursor = if done {
+            json!({"reconcile": null})
+        } else {
+            json!({"reconcile": {"after": after}})
+        };
+        session.out().emit(Event::Stock { levels, cursor });
+        session.out().emit(Event::Progress {
+            flow: "reconcile".into(),
+            done: items_read,
+            total,
+        });
+        if done {
+            return Ok(summary(pages, items_read, true));
+        }
+    }
+}
+
+/// Numeric ids compare as numbers ("9" < "10"), others as text.
+fn cmp_ids(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
