@@ -103,6 +103,9 @@ pub struct Job {
     pub tokens: Tokens,
     #[serde(default)]
     pub cursors: Cursors,
+    /// Items to read afresh before the incremental pull (sync jobs).
+    #[serde(default)]
+    pub recheck_item_ids: Vec<String>,
 }
 
 impl Job {
@@ -408,9 +411,14 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
     let outcome = match job.kind {
         JobKind::TestConnection => test_connection(&mut session, &job).await,
         JobKind::Sync => {
-            stock::run_sync(&mut session, &job.settings, job.cursors.item_shop.clone())
-                .await
-                .map(|s| (s, None))
+            match stock::run_recheck(&mut session, &job.settings, &job.recheck_item_ids).await {
+                Ok(_) | Err(ApiError::BudgetSpent) => {
+                    stock::run_sync(&mut session, &job.settings, job.cursors.item_shop.clone())
+                        .await
+                        .map(|s| (s, None))
+                }
+                Err(e) => Err((e, json!({}))),
+            }
         }
         JobKind::Reconcile => {
             stock::run_reconcile(&mut session, &job.settings, job.cursors.reconcile.clone())

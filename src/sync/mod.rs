@@ -1,3 +1,4 @@
 //! The flows between the POS and the web shop.
 
+pub mod ledger;
 pub mod stock;

@@ -56,6 +56,20 @@ pub struct StockLevel {
     /// buffer (may be negative; PHP floors after subtracting the ledger).
     /// 0 for archived items.
     pub base: i64,
+    /// When the request behind this reading was sent, and when its answer
+    /// came back (host clock, ms): the applier's pending ledger needs both
+    /// (see [`super::ledger`]).
+    pub read_from_ms: u64,
+    pub read_until_ms: u64,
+}
+
+/// Stamps levels with the window of the reading they come from.
+fn stamped(mut levels: Vec<StockLevel>, from: u64, until: u64) -> Vec<StockLevel> {
+    for l in &mut levels {
+        l.read_from_ms = from;
+        l.read_until_ms = until;
+    }
+    levels
 }
 
 /// The settings the plan depends on.
@@ -113,6 +127,8 @@ pub fn plan(items: &[ItemStock], settings: &StockSettings) -> Vec<StockLevel> {
                 } else {
                     qoh - settings.safety_buffer
                 },
+                read_from_ms: 0,
+                read_until_ms: 0,
             }
         })
         .collect()
@@ -364,8 +380,9 @@ pub async fn run_sync<T: Transport, C: Clock, H: Host>(
         let levels = if item_ids.is_empty() {
             Vec::new()
         } else {
+            let from = session.now_ms();
             match load_items(session, &item_ids).await {
-                Ok(items) => plan(&items, &stock_settings),
+                Ok(items) => stamped(plan(&items, &stock_settings), from, session.now_ms()),
                 Err(ApiError::BudgetSpent) => {
                     return Ok(summary(pages, rows_read, levels_sent, false))
                 }
@@ -397,6 +414,30 @@ pub async fn run_sync<T: Transport, C: Clock, H: Host>(
             _ => session.endpoint.item_shops_since(scan.state.since()),
         };
     }
+}
+
+/// Fresh readings of items the plugin asks about: those whose outbox rows
+/// were just confirmed (the ledger's doubt window, see [`super::ledger`]) or
+/// whose stock was typed into WooCommerce. One `stock` event per 100 items,
+/// with the cursor `{"recheck": [ids]}`; the item_shop cursor is untouched.
+pub async fn run_recheck<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    settings: &Settings,
+    item_ids: &[String],
+) -> Result<u64, ApiError> {
+    let stock_settings = StockSettings::from(settings);
+    let mut sent = 0u64;
+    for chunk in item_ids.chunks(ls::MAX_PAGE) {
+        let from = session.now_ms();
+        let items = load_items(session, chunk).await?;
+        let levels = stamped(plan(&items, &stock_settings), from, session.now_ms());
+        sent += levels.len() as u64;
+        session.out().emit(Event::Stock {
+            levels,
+            cursor: json!({ "recheck": chunk }),
+        });
+    }
+    Ok(sent)
 }
 
 /// Loads items (≤ 100) with all their ItemShops; ids the POS no longer
@@ -458,6 +499,7 @@ pub async fn run_reconcile<T: Transport, C: Clock, H: Host>(
     let summary = |pages: u64, items: u64, done: bool| json!({"pages": pages, "items": items, "levels": items, "done": done});
     loop {
         let req = session.endpoint.items_after(after.as_deref());
+        let from = session.now_ms();
         let resp = match session.call(&req).await {
             Ok(r) => r,
             Err(ApiError::BudgetSpent) => return Ok(summary(pages, items_read, false)),
@@ -474,7 +516,7 @@ pub async fn run_reconcile<T: Transport, C: Clock, H: Host>(
             .filter(|i| !i.archived)
             .map(ItemStock::from_item)
             .collect();
-        let levels = plan(&items, &stock_settings);
+        let levels = stamped(plan(&items, &stock_settings), from, session.now_ms());
         pages += 1;
         items_read += levels.len() as u64;
         // Item ids are numeric strings; keep the largest as the resume point.

@@ -115,7 +115,8 @@ fn sync_single_changed_row_gives_one_stock_event_and_a_new_cursor() {
     assert_eq!(stock.len(), 1);
     assert_eq!(
         stock[0]["levels"],
-        json!([{"item_id": "7", "sku": "TEE-M", "shop_qoh": {"1": 4, "2": 5}, "qoh": 9, "base": 8}])
+        json!([{"item_id": "7", "sku": "TEE-M", "shop_qoh": {"1": 4, "2": 5}, "qoh": 9, "base": 8,
+            "read_from_ms": 1_000_000, "read_until_ms": 1_000_000}])
     );
     assert_eq!(
         stock[0]["cursor"],
@@ -273,4 +274,27 @@ fn sync_pages_through_a_crowded_second_then_reads_it_once_more() {
         5,
         "rows 1,2,3, then 1 (changed) and 4"
     );
+}
+
+#[test]
+fn sync_reads_rechecked_items_first_without_moving_the_item_shop_cursor() {
+    let tl = timeline();
+    let t = Scripted::new(tl.clone());
+    t.on("Item.json?itemID=IN", 200, ITEM_7);
+    t.on(
+        "ItemShop.json?sort=timeStamp",
+        200,
+        r#"{"@attributes":{"count":"0","next":"","previous":""}}"#,
+    );
+    let host = RecordingHost::new(tl.clone());
+    let clock = FakeClock::new(1_000_000);
+    let mut job = job_json("sync", valid_tokens(), json!({}));
+    job["recheck_item_ids"] = json!(["7"]);
+    let result = block_on(job::run(job, &t, &clock, &host));
+    assert_eq!(result.to_json()["ok"], true, "{}", host.all_json());
+    let stock = host.of_type("stock");
+    assert_eq!(stock.len(), 1, "{}", host.all_json());
+    assert_eq!(stock[0]["cursor"], json!({"recheck": ["7"]}));
+    assert_eq!(stock[0]["levels"][0]["item_id"], "7");
+    assert_eq!(t.remaining(), 0);
 }

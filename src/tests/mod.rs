@@ -5,6 +5,7 @@ mod lightspeed_tests;
 mod model_tests;
 mod pacer_tests;
 mod session_tests;
+mod stock_model_tests;
 mod stock_tests;
 
 use crate::job::{Event, Host};
