@@ -1,0 +1,227 @@
+<?php
+/**
+ * WooCommerce → Settings → POS Sync, on the WooCommerce settings API.
+ *
+ * @package PosSync
+ */
+
+namespace PosSync;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The settings tab. Secrets are never put back into the page.
+ */
+final class SettingsPage extends \WC_Settings_Page {
+
+	/**
+	 * Registers the tab.
+	 */
+	public function __construct() {
+		$this->id    = 'pos_sync';
+		$this->label = __( 'POS Sync', 'pos-sync' );
+		parent::__construct();
+		add_action( 'woocommerce_admin_field_pos_sync_test_connection', array( $this, 'output_test_connection' ) );
+	}
+
+	/**
+	 * The fields. Secret fields always render empty, with a hint when a value is saved.
+	 */
+	protected function get_settings_for_default_section() {
+		$s      = Settings::all();
+		$tokens = Settings::tokens();
+		$saved  = __( 'saved — leave blank to keep', 'pos-sync' );
+		$field  = static fn( string $key ): string => Settings::OPTION . '[' . $key . ']';
+
+		return array(
+			array(
+				'title' => __( 'Lightspeed Retail connection', 'pos-sync' ),
+				'type'  => 'title',
+				'desc'  => __( 'The POS is the master of products and stock; this shop is one more sales channel.', 'pos-sync' ),
+				'id'    => 'pos_sync_connection',
+			),
+			array(
+				'title'   => __( 'API base URL', 'pos-sync' ),
+				'id'      => $field( 'api_base' ),
+				'type'    => 'url',
+				'default' => Settings::defaults()['api_base'],
+				'value'   => $s['api_base'],
+				'css'     => 'min-width:420px;',
+			),
+			array(
+				'title'   => __( 'Token URL', 'pos-sync' ),
+				'id'      => $field( 'token_url' ),
+				'type'    => 'url',
+				'default' => Settings::defaults()['token_url'],
+				'value'   => $s['token_url'],
+				'css'     => 'min-width:420px;',
+			),
+			array(
+				'title' => __( 'Account ID', 'pos-sync' ),
+				'id'    => $field( 'account_id' ),
+				'type'  => 'text',
+				'value' => $s['account_id'],
+			),
+			array(
+				'title' => __( 'Client ID', 'pos-sync' ),
+				'id'    => $field( 'client_id' ),
+				'type'  => 'text',
+				'value' => $s['client_id'],
+			),
+			array(
+				'title'             => __( 'Client secret', 'pos-sync' ),
+				'id'                => $field( 'client_secret' ),
+				'type'              => 'password',
+				'value'             => '',
+				'placeholder'       => '' !== $s['client_secret'] ? $saved : '',
+				'desc'              => '' !== $s['client_secret'] ? '' : __( 'not set', 'pos-sync' ),
+				'custom_attributes' => array( 'autocomplete' => 'new-password' ),
+			),
+			array(
+				'title'             => __( 'Refresh token', 'pos-sync' ),
+				'id'                => $field( 'refresh_token' ),
+				'type'              => 'password',
+				'value'             => '',
+				'placeholder'       => '' !== (string) $tokens['refresh_token'] ? $saved : '',
+				'desc'              => '' !== (string) $tokens['refresh_token'] ? '' : __( 'not set', 'pos-sync' ),
+				'custom_attributes' => array( 'autocomplete' => 'new-password' ),
+			),
+			array(
+				'type' => 'pos_sync_test_connection',
+				'id'   => 'pos_sync_test_connection',
+			),
+			array(
+				'type' => 'sectionend',
+				'id'   => 'pos_sync_connection',
+			),
+			array(
+				'title' => __( 'Stock', 'pos-sync' ),
+				'type'  => 'title',
+				'id'    => 'pos_sync_stock',
+			),
+			array(
+				'title'       => __( 'Shop IDs to sum', 'pos-sync' ),
+				'id'          => $field( 'shop_ids' ),
+				'type'        => 'text',
+				'value'       => $s['shop_ids'],
+				'placeholder' => __( 'every shop', 'pos-sync' ),
+				'desc_tip'    => __( 'POS shop IDs separated by commas; empty sums every shop.', 'pos-sync' ),
+			),
+			array(
+				'title'             => __( 'Safety buffer', 'pos-sync' ),
+				'id'                => $field( 'safety_buffer' ),
+				'type'              => 'number',
+				'value'             => (string) $s['safety_buffer'],
+				'custom_attributes' => array(
+					'min'  => '0',
+					'step' => '1',
+				),
+				'desc_tip'          => __( 'Units kept back from the web shop for every product.', 'pos-sync' ),
+			),
+			array(
+				'title'             => __( 'Keep the stock log for (days)', 'pos-sync' ),
+				'id'                => $field( 'log_days' ),
+				'type'              => 'number',
+				'value'             => (string) $s['log_days'],
+				'custom_attributes' => array(
+					'min'  => '1',
+					'step' => '1',
+				),
+			),
+			array(
+				'type' => 'sectionend',
+				'id'   => 'pos_sync_stock',
+			),
+			array(
+				'title' => __( 'Runner', 'pos-sync' ),
+				'type'  => 'title',
+				'id'    => 'pos_sync_runner',
+			),
+			array(
+				'title'       => __( 'Node.js binary', 'pos-sync' ),
+				'id'          => $field( 'node_path' ),
+				'type'        => 'text',
+				'value'       => $s['node_path'],
+				'placeholder' => (string) ( Runner::find_node( '' ) ?? __( 'not found on this server', 'pos-sync' ) ),
+				'desc_tip'    => __( 'Leave empty to look in the usual places.', 'pos-sync' ),
+			),
+			array(
+				'title'             => __( 'Time budget per run (seconds)', 'pos-sync' ),
+				'id'                => $field( 'budget_seconds' ),
+				'type'              => 'number',
+				'value'             => (string) $s['budget_seconds'],
+				'custom_attributes' => array(
+					'min'  => '5',
+					'max'  => '300',
+					'step' => '1',
+				),
+			),
+			array(
+				'type' => 'sectionend',
+				'id'   => 'pos_sync_runner',
+			),
+		);
+	}
+
+	/**
+	 * Two sections: the settings and the stock audit log.
+	 */
+	protected function get_own_sections() {
+		return array(
+			''    => __( 'Settings', 'pos-sync' ),
+			'log' => __( 'Stock log', 'pos-sync' ),
+		);
+	}
+
+	/**
+	 * The page, with the result of the last connection test on top; or the stock log.
+	 */
+	public function output() {
+		global $current_section;
+		if ( 'log' === $current_section ) {
+			$GLOBALS['hide_save_button'] = true; // phpcs:ignore WordPress.WP.GlobalVariablesOverride
+			Admin::stock_log_table();
+			return;
+		}
+		Admin::test_result_notice();
+		parent::output();
+	}
+
+	/**
+	 * Saves through our own validation (blank secrets keep their value).
+	 */
+	public function save() {
+		global $current_section;
+		if ( 'log' === $current_section ) {
+			return;
+		}
+		// WC_Admin_Settings::save() has checked the nonce and capability before calling this.
+		$posted = isset( $_POST[ Settings::OPTION ] ) ? (array) wp_unslash( $_POST[ Settings::OPTION ] ) : array(); // phpcs:ignore WordPress.Security.NonceVerification.Missing, WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
+		foreach ( Settings::save_form( $posted ) as $error ) {
+			\WC_Admin_Settings::add_error( $error );
+		}
+		if ( Settings::is_configured() ) {
+			Plugin::ensure_scheduled();
+		}
+		$this->do_update_options_action();
+	}
+
+	/**
+	 * The "Test connection" row.
+	 *
+	 * @param array $field Field definition.
+	 */
+	public function output_test_connection( $field ): void {
+		unset( $field );
+		$url = wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_test_connection' ), 'pos_sync_test_connection' );
+		?>
+		<tr valign="top">
+			<th scope="row" class="titledesc"><?php esc_html_e( 'Connection', 'pos-sync' ); ?></th>
+			<td class="forminp">
+				<a class="button" id="pos-sync-test-connection" href="<?php echo esc_url( $url ); ?>"><?php esc_html_e( 'Test connection', 'pos-sync' ); ?></a>
+				<p class="description"><?php esc_html_e( 'Uses the saved settings: save first.', 'pos-sync' ); ?></p>
+			</td>
+		</tr>
+		<?php
+	}
+}

@@ -1,0 +1,210 @@
+// End to end: real WordPress + WooCommerce (HPOS) + the plugin zip + the Node
+// sidecar + the Lightspeed emulator, driven through the admin pages, the emulator's
+// controls and WP-Cron.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+
+// POS_SYNC_PLUGIN: another build of the plugin (zip or folder) than dist/pos-sync.zip.
+const ZIP = process.env.POS_SYNC_PLUGIN || path.join(REPO_ROOT, 'dist', 'pos-sync.zip');
+const EMULATOR = path.join(REPO_ROOT, 'js', 'emulator', 'server.mjs');
+const SIDECAR = path.join(REPO_ROOT, 'js', 'sidecar.mjs');
+
+let { skip } = await wordPressOrSkip();
+if (!skip) {
+  const missing = [ZIP, EMULATOR, SIDECAR].filter((f) => !fs.existsSync(f)).map((f) => path.relative(REPO_ROOT, f));
+  if (missing.length) {
+    if (process.env.POS_SYNC_REQUIRE_WP === '1') throw new Error(`POS_SYNC_REQUIRE_WP=1 but ${missing.join(', ')} missing (run \`npm run build\`)`);
+    skip = `SKIPPED (${missing.join(', ')} missing: run \`npm run build\`)`;
+  }
+}
+
+if (skip) {
+  test(skip, { skip: true }, () => {});
+} else {
+  const { startEmulator } = await import(EMULATOR);
+
+  describe('e2e: POS → sidecar → plugin → WooCommerce', () => {
+    let site;
+    let pos;
+    let grant;
+    const ids = {};
+    const control = async (name, body, method = 'POST') => {
+      const res = await fetch(`${pos.url}/_emulator/${name}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const json = await res.json();
+      assert.ok(res.ok, `${name}: ${JSON.stringify(json)}`);
+      return json;
+    };
+    const stockOf = (id) => site.wpEval(`wp_cache_flush(); return wc_get_product( $args )->get_stock_quantity();`, id);
+    const tickDue = () => site.wpEval(`wp_clear_scheduled_hook( 'pos_sync_tick' ); wp_schedule_event( time() - 1, 'pos_sync_minute', 'pos_sync_tick' ); return true;`);
+    const lastRun = () => site.wpEval(`return get_option( 'pos_sync_last_run' );`);
+    const settingsPage = '/wp-admin/admin.php?page=wc-settings&tab=pos_sync';
+    const saveSettings = async (fields) => {
+      const html = await (await site.adminFetch(settingsPage)).text();
+      const nonce = html.match(/name="_wpnonce" value="([^"]+)"/)[1];
+      const body = new URLSearchParams({ _wpnonce: nonce, _wp_http_referer: settingsPage, save: 'Save changes' });
+      for (const [k, v] of Object.entries(fields)) body.set(`pos_sync_settings[${k}]`, v);
+      return (await site.adminFetch(settingsPage, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).text();
+    };
+    const testConnection = async () => {
+      const html = await (await site.adminFetch(settingsPage)).text();
+      const href = html.match(/id="pos-sync-test-connection" href="([^"]+)"/)[1].replace(/&amp;|&#038;/g, '&');
+      const res = await site.adminFetch(href);
+      assert.equal(res.status, 302);
+      return (await site.adminFetch(res.headers.get('location'))).text();
+    };
+    // The sidecar processes of this site (started by its PHP, so by this test).
+    const sidecarPids = () => {
+      const mine = path.join(site.wpDir, 'wp-content', 'plugins', 'pos-sync', 'sidecar', 'sidecar.mjs');
+      return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(mine);
+        } catch {
+          return false;
+        }
+      }).map(Number);
+    };
+
+    before(async () => {
+      pos = await startEmulator({ port: 0, seed: 'demo' });
+      site = await createSite({ plugin: ZIP, log: false });
+      const made = await site.wpEval(`$out = array();
+        foreach ( $args as $sku ) { $p = new WC_Product_Simple(); $p->set_name( 'Demo ' . $sku ); $p->set_sku( $sku ); $p->set_regular_price( '10' ); $p->set_manage_stock( true ); $p->set_stock_quantity( 0 ); $out[ $sku ] = $p->save(); }
+        return $out;`, ['TEE-WHT', 'HOOD-LOGO', 'MUG-HARB']);
+      Object.assign(ids, made);
+      grant = await control('grant', {});
+    });
+    after(async () => {
+      await site?.stop({ remove: !process.env.POS_SYNC_KEEP_SITE });
+      await pos?.close();
+    });
+
+    test('settings save, Test connection succeeds, and fails clearly with a wrong secret', async () => {
+      let html = await saveSettings({
+        api_base: pos.apiBase,
+        token_url: pos.tokenUrl,
+        account_id: grant.account_id,
+        client_id: grant.client_id,
+        client_secret: 'wrong-secret-123',
+        refresh_token: grant.refresh_token,
+        shop_ids: '',
+        safety_buffer: '0',
+        budget_seconds: '20',
+      });
+      assert.doesNotMatch(html, new RegExp(grant.refresh_token));
+      html = await testConnection();
+      assert.match(html, /Connection failed: /);
+      assert.doesNotMatch(html, /wrong-secret-123/);
+      assert.doesNotMatch(html, new RegExp(grant.refresh_token));
+
+      html = await saveSettings({ api_base: pos.apiBase, token_url: pos.tokenUrl, account_id: grant.account_id, client_id: grant.client_id, client_secret: grant.client_secret, refresh_token: '', shop_ids: '', safety_buffer: '0', budget_seconds: '20' });
+      html = await testConnection();
+      assert.match(html, /Connected to the Lightspeed account “POS Sync Demo Store” \(ID 1\)/);
+      assert.doesNotMatch(html, new RegExp(grant.client_secret));
+    });
+
+    test('one WP-Cron run brings the POS stock, and an emulator stock change reaches the product', async () => {
+      await tickDue();
+      assert.ok((await site.runCron()).includes('pos_sync_tick'));
+      const run = await lastRun();
+      assert.equal(run.ok, true, run.error);
+      const state = await control('state', undefined, 'GET');
+      const total = (itemID) => state.tables.ItemShop.filter((r) => r.itemID === itemID && r.shopID !== '0').reduce((s, r) => s + Number(r.qoh), 0);
+      assert.equal(await stockOf(ids['TEE-WHT']), Math.max(0, total('1')));
+      assert.equal(await stockOf(ids['HOOD-LOGO']), Math.max(0, total('2')));
+
+      await control('stock', { itemID: 1, shopID: 1, qoh: 3 });
+      const other = state.tables.ItemShop.filter((r) => r.itemID === '1' && r.shopID !== '0' && r.shopID !== '1').reduce((s, r) => s + Number(r.qoh), 0);
+      await tickDue();
+      await site.runCron();
+      assert.equal((await lastRun()).ok, true);
+      assert.equal(await stockOf(ids['TEE-WHT']), Math.max(0, 3 + other));
+    });
+
+    test('killing the sidecar mid-run leaves the shop consistent and the next tick works', async () => {
+      const before = await site.wpEval(`return array( wc_get_product( $args )->get_stock_quantity(), get_option( 'pos_sync_cursors' ) );`, ids['HOOD-LOGO']);
+      await control('stock', { itemID: 2, shopID: 1, qoh: 1 });
+      await control('faults', { method: 'GET', path: 'ItemShop', count: 5, action: 'hang' });
+      await tickDue();
+      const cron = site.runCron();
+      let pids = [];
+      for (let i = 0; i < 100 && !pids.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        pids = sidecarPids();
+      }
+      assert.ok(pids.length, 'the sidecar was started');
+      await new Promise((r) => setTimeout(r, 800));
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      await cron;
+      const failed = await lastRun();
+      assert.equal(failed.ok, false);
+      assert.match(failed.error, /killed \(signal 9\)/);
+      const mid = await site.wpEval(`return array( wc_get_product( $args )->get_stock_quantity(), get_option( 'pos_sync_cursors' ) );`, ids['HOOD-LOGO']);
+      assert.deepEqual(mid, before, 'nothing half-applied');
+      assert.match(await (await site.adminFetch('/wp-admin/')).text(), /POS Sync:.*failed/s);
+
+      await control('faults', undefined, 'DELETE');
+      const st = await control('state', undefined, 'GET');
+      const total = st.tables.ItemShop.filter((r) => r.itemID === '2' && r.shopID !== '0').reduce((s, r) => s + Number(r.qoh), 0);
+      await tickDue();
+      await site.runCron();
+      const ok = await lastRun();
+      assert.equal(ok.ok, true, ok.error);
+      assert.equal(await stockOf(ids['HOOD-LOGO']), Math.max(0, total));
+    });
+
+    test('an online order placed while the POS still has the old figure is not given back', async () => {
+      const id = ids['MUG-HARB'];
+      const start = await stockOf(id);
+      assert.ok(start >= 3, `mug stock ${start}`);
+      // A paid online order: WooCommerce takes 2 off the stock.
+      const order = await site.rest('POST', '/wc/v3/orders', { status: 'processing', set_paid: true, line_items: [{ product_id: id, quantity: 2 }], billing: { email: 'buyer@example.com', first_name: 'Ada', last_name: 'Buyer' } });
+      assert.equal(await stockOf(id), start - 2);
+      // The outbox row: the plugin's order hook when it exists, else written here as that hook would.
+      const hooked = await site.wpEval(`global $wpdb; return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$wpdb->prefix}pos_sync_outbox WHERE order_id = %d", $args ) );`, order.id);
+      if (!hooked) {
+        await site.wpEval(`global $wpdb; $now = current_time( 'mysql', true );
+          $wpdb->insert( $wpdb->prefix . 'pos_sync_outbox', array( 'reference_number' => 'web-' . $args['order'], 'order_id' => $args['order'], 'state' => 'pending', 'created_at' => $now, 'updated_at' => $now ) );
+          $wpdb->insert( $wpdb->prefix . 'pos_sync_outbox_lines', array( 'outbox_id' => $wpdb->insert_id, 'product_id' => $args['product'], 'qty' => 2 ) );
+          return true;`, { order: order.id, product: id });
+      }
+      // The POS moves for another reason (an in-store sale of 1) before it knows of the web order.
+      const st = await control('state', undefined, 'GET');
+      const mugItem = st.tables.Item.find((i) => i.customSku === 'MUG-HARB').itemID;
+      const shop = st.tables.ItemShop.find((r) => r.itemID === mugItem && r.shopID !== '0' && Number(r.qoh) > 0).shopID;
+      await control('instore-sale', { shopID: Number(shop), lines: [{ itemID: Number(mugItem), qty: 1 }] });
+      const after = await control('state', undefined, 'GET');
+      const pos = after.tables.ItemShop.filter((r) => r.itemID === mugItem && r.shopID !== '0').reduce((s, r) => s + Number(r.qoh), 0);
+      await tickDue();
+      await site.runCron();
+      const run = await lastRun();
+      assert.equal(run.ok, true, run.error);
+      assert.equal(await stockOf(id), Math.max(0, pos - 2), 'POS figure minus the pending web order');
+      // A checkout is not a hand edit: no "overwritten" note on the product.
+      assert.equal(run.summary.applied.overwritten, 0);
+      assert.equal(await site.wpEval(`return get_post_meta( $args, '_pos_sync_notes', true );`, id), '');
+    });
+
+    test('a figure typed in WooCommerce is overwritten and noted; chosen shops summed, buffer kept back', async () => {
+      const id = ids['TEE-WHT'];
+      await saveSettings({ api_base: pos.apiBase, token_url: pos.tokenUrl, account_id: grant.account_id, client_id: grant.client_id, client_secret: '', refresh_token: '', shop_ids: '1', safety_buffer: '1', budget_seconds: '20' });
+      await site.rest('PUT', `/wc/v3/products/${id}`, { stock_quantity: 99 }); // a hand edit over REST
+      await control('stock', { itemID: 1, shopID: 1, qoh: 6 });
+      await control('stock', { itemID: 1, shopID: 2, qoh: 4 });
+      await tickDue();
+      await site.runCron();
+      const run = await lastRun();
+      assert.equal(run.ok, true, run.error);
+      assert.equal(await stockOf(id), 6 - 1, 'shop 1 only, minus the buffer');
+      assert.equal(run.summary.applied.overwritten, 1);
+      const notes = await site.wpEval(`return get_post_meta( $args, '_pos_sync_notes', true );`, id);
+      assert.match(notes[0].message, /changed to 99 by admin \(REST API\)/);
+    });
+
+    test('no PHP notice in the debug log', () => {
+      assert.deepEqual(site.debugLog().split('\n').filter((l) => /PHP (Notice|Warning|Deprecated|Fatal)/.test(l)), []);
+    });
+  });
+}
