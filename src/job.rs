@@ -20,6 +20,8 @@ pub enum JobKind {
     Sync,
     Reconcile,
     TestConnection,
+    Publish,
+    PostOrders,
 }
 
 impl JobKind {
@@ -28,6 +30,8 @@ impl JobKind {
             JobKind::Sync => "sync",
             JobKind::Reconcile => "reconcile",
             JobKind::TestConnection => "test_connection",
+            JobKind::Publish => "publish",
+            JobKind::PostOrders => "post_orders",
         }
     }
 }
@@ -45,6 +49,9 @@ pub struct Settings {
     pub shop_ids: Vec<String>,
     #[serde(default, deserialize_with = "de_int")]
     pub safety_buffer: i64,
+    /// Publish flow settings (`publish_rule`, `price_level`, `units` …).
+    #[serde(flatten)]
+    pub publish: crate::sync::products::PublishConfig,
 }
 
 // Never print the secret.
@@ -90,6 +97,8 @@ pub struct Cursors {
     pub item_shop: Option<ItemShopCursor>,
     #[serde(default)]
     pub reconcile: Option<ReconcileCursor>,
+    #[serde(default)]
+    pub publish: Option<crate::sync::products::PublishCursor>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -239,12 +248,42 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_at_ms: Option<u64>,
     },
+    /// One WooCommerce listing (`sync::products`), with the publish
+    /// cursor PHP stores in the same transaction.
+    Product {
+        product: Box<crate::sync::products::Listing>,
+        cursor: Value,
+    },
+    /// Only a cursor moved (nothing to write).
+    Cursor {
+        flow: String,
+        cursor: Value,
+    },
     Result {
         ok: bool,
         kind: String,
         summary: Value,
         #[serde(skip_serializing_if = "Option::is_none")]
         account: Option<AccountInfo>,
+    },
+    /// An outbox row is in the POS (`existing`: found by lookup, not posted
+    /// by this run). See `sync::orders`.
+    SalePosted {
+        outbox_id: String,
+        reference: String,
+        sale_id: String,
+        customer_id: Option<String>,
+        existing: bool,
+    },
+    /// An outbox row was not posted this run; `retry_at_ms` null with
+    /// `attention` true: parked until someone acts.
+    OutboxFailed {
+        outbox_id: String,
+        reference: String,
+        code: String,
+        message: String,
+        retry_at_ms: Option<u64>,
+        attention: bool,
     },
 }
 
@@ -345,6 +384,21 @@ impl<'a, H: Host> Output<'a, H> {
                 message: self.redact(&message),
                 retry_at_ms,
             },
+            Event::OutboxFailed {
+                outbox_id,
+                reference,
+                code,
+                message,
+                retry_at_ms,
+                attention,
+            } => Event::OutboxFailed {
+                outbox_id,
+                reference,
+                code,
+                message: self.redact(&message),
+                retry_at_ms,
+                attention,
+            },
             other => other,
         };
         self.host.emit(&event);
@@ -382,8 +436,24 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
             out.add_secret(s);
         }
     }
+    // post_orders reads its own settings and outbox (sync::orders).
+    let order_job = match job.get("kind").and_then(Value::as_str) {
+        Some("post_orders") => Some(crate::sync::orders::OrderJob::from_job(&job)),
+        _ => None,
+    };
     let job = match Job::from_value(job) {
         Ok(j) => j,
+        Err(message) => {
+            out.emit(Event::Error {
+                code: "bad_job".into(),
+                message,
+                retry_at_ms: None,
+            });
+            return finish(&out, false, &kind_hint, json!({}), None);
+        }
+    };
+    let order_job = match order_job.transpose() {
+        Ok(o) => o,
         Err(message) => {
             out.emit(Event::Error {
                 code: "bad_job".into(),
@@ -410,6 +480,13 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
 
     let outcome = match job.kind {
         JobKind::TestConnection => test_connection(&mut session, &job).await,
+        JobKind::Publish => crate::sync::products::run_publish(
+            &mut session,
+            &job.settings,
+            job.cursors.publish.clone(),
+        )
+        .await
+        .map(|s| (s, None)),
         JobKind::Sync => {
             match stock::run_recheck(&mut session, &job.settings, &job.recheck_item_ids).await {
                 Ok(_) | Err(ApiError::BudgetSpent) => {
@@ -425,6 +502,13 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
                 .await
                 .map(|s| (s, None))
         }
+        JobKind::PostOrders => match &order_job {
+            Some(o) => crate::sync::orders::run(&mut session, o)
+                .await
+                .map(|s| (s, None)),
+            // Read above whenever the kind is post_orders.
+            None => Ok((json!({"rows": 0, "done": true}), None)),
+        },
     };
     let stats = session.stats_json();
     match outcome {

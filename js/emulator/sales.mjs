@@ -360,14 +360,15 @@ function checkReturns(state, lines) {
 }
 
 // Completing moves stock in the sale's shop (returns restock) and bumps the
-// ItemShop rows — not the Item.
+// ItemShop rows — not the Item. Docs (Item.itemType): "non_inventory" items
+// have no tracked inventory, so their lines move no stock.
 function completeSale(state, sale) {
   const now = state.now();
   sale.completed = true;
   sale.completeTime = now;
   for (const l of sale._lines) {
     const item = state.tables.items.get(l.itemID);
-    if (item) state.adjustStock(item, sale.shopID, -l.unitQuantity);
+    if (item && item.itemType !== 'non_inventory') state.adjustStock(item, sale.shopID, -l.unitQuantity);
     if (l.parentSaleLineID) state.tables.saleLines.get(l.parentSaleLineID)._returned += -l.unitQuantity;
   }
   touch(state, sale);

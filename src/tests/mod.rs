@@ -3,7 +3,9 @@
 mod job_tests;
 mod lightspeed_tests;
 mod model_tests;
+mod orders_tests;
 mod pacer_tests;
+mod products_tests;
 mod session_tests;
 mod stock_model_tests;
 mod stock_tests;

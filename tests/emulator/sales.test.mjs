@@ -157,3 +157,14 @@ test('SaleLine and SalePayment endpoints list by saleID', async () => {
   const pays = await c.get(`SalePayment.json?saleID=${sale.saleID}&load_relations=${enc('["PaymentType"]')}`);
   assert.equal(pays.body.SalePayment.PaymentType.name, 'ECom');
 });
+
+test('non_inventory items (docs: inventory not tracked) move no stock when sold or returned', async () => {
+  const item = (await c.post('Item.json', { description: 'Shipping', itemType: 'non_inventory', tax: false })).body.Item;
+  const before = (await stock(item.itemID)).rows;
+  const sold = await c.post('Sale.json', webSale('WEB-NI-1', [{ itemID: item.itemID, unitQuantity: 1, unitPrice: 5 }], 5));
+  assert.equal(sold.status, 200);
+  const money = await c.post('Sale.json', webSale('WEB-NI-1-R1', [{ itemID: item.itemID, unitQuantity: -1, unitPrice: 3 }], -3));
+  assert.equal(money.status, 200);
+  assert.equal(money.body.Sale.total, '-3.00');
+  assert.deepEqual((await stock(item.itemID)).rows, before);
+});

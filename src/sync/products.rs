@@ -1,0 +1,2053 @@
+//! Publish: POS items → WooCommerce listings (issue 6, the POS half).
+//!
+//! - [`plan_listing`] (pure) turns one simple item, or one matrix with its
+//!   variant items, plus the categories and attribute set they reference,
+//!   into a [`Listing`]: everything PHP needs to create or update one
+//!   WooCommerce product, with a content `fingerprint` and per-field
+//!   `fingerprints` so PHP writes only what changed.
+//! - [`run_publish`] reads the Items and ItemMatrices changed since the
+//!   publish cursor (oldest first, equal timestamps handled as in
+//!   `sync::stock`), loads what they reference (cached within the run) and
+//!   emits one `product` event per listing, each carrying the cursor PHP
+//!   stores in the same transaction.
+//!
+//! Nothing is ever deleted: an item that is archived or no longer selected
+//! by the publish rule comes as a listing with `visibility: "hidden"`.
+
+use crate::job::{Event, Host, LogLevel, Settings};
+use crate::model::{
+    parse_timestamp_ms, Category, Fields, Image, Item, ItemAttributeSet, ItemEcommerce, ItemPrice,
+    Money, ParseError, Resource,
+};
+use crate::pos::lightspeed_r::{self as ls, ApiRequest, Archived, Endpoint, Filter, Query};
+use crate::session::{ApiError, Session};
+use crate::sync::stock::{self, ItemStock, NextRead, StockSettings};
+use crate::transport::{Clock, Transport};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+// ---------------------------------------------------------------------------
+// Settings
+
+/// Which POS items become web listings (`settings.publish_rule`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum PublishRule {
+    /// Lightspeed's own "publish to e-commerce" flag (`Item.publishToEcom`).
+    #[default]
+    EcomFlag,
+    /// Items in these categories or any of their subcategories.
+    Category {
+        #[serde(default, deserialize_with = "de_ids")]
+        ids: Vec<String>,
+    },
+    /// Items carrying any of these tags (case-insensitive).
+    Tag {
+        #[serde(default, deserialize_with = "de_ids")]
+        names: Vec<String>,
+    },
+    /// Hand-picked item ids (a matrix is picked by any of its variant item
+    /// ids or by its own id in `matrix_ids`).
+    Manual {
+        #[serde(default, deserialize_with = "de_ids")]
+        item_ids: Vec<String>,
+        #[serde(default, deserialize_with = "de_ids")]
+        matrix_ids: Vec<String>,
+    },
+}
+
+/// Which POS price level is the web's regular price.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceLevel {
+    #[default]
+    Default,
+    /// The Online price level, falling back to Default when it is missing
+    /// or 0 (as Lightspeed's own eCom does).
+    Online,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightUnit {
+    #[default]
+    Kg,
+    G,
+    #[serde(alias = "lb")]
+    Lbs,
+    Oz,
+}
+
+impl WeightUnit {
+    fn grams(self) -> f64 {
+        match self {
+            WeightUnit::Kg => 1000.0,
+            WeightUnit::G => 1.0,
+            WeightUnit::Lbs => 453.592_37,
+            WeightUnit::Oz => 28.349_523_125,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DimensionUnit {
+    #[default]
+    Cm,
+    M,
+    Mm,
+    In,
+    Yd,
+}
+
+impl DimensionUnit {
+    fn millimetres(self) -> f64 {
+        match self {
+            DimensionUnit::Cm => 10.0,
+            DimensionUnit::M => 1000.0,
+            DimensionUnit::Mm => 1.0,
+            DimensionUnit::In => 25.4,
+            DimensionUnit::Yd => 914.4,
+        }
+    }
+}
+
+/// Units of weight and dimensions (WooCommerce's `woocommerce_weight_unit`
+/// and `woocommerce_dimension_unit` use the same names).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Units {
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub weight: WeightUnit,
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub dimension: DimensionUnit,
+}
+
+/// Fields the merchant may choose to own in WooCommerce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WooField {
+    Name,
+    Description,
+    ShortDescription,
+    Sku,
+    Price,
+    Dimensions,
+    Categories,
+    Images,
+}
+
+/// The publish part of the job's `settings` (flattened into it).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct PublishConfig {
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub publish_rule: PublishRule,
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub price_level: PriceLevel,
+    /// Name of the POS price level whose amount is the web sale price
+    /// (default `Sale`, a price level the merchant adds in Lightspeed).
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub sale_price_level: Option<String>,
+    /// The store's units (WooCommerce settings).
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub units: Units,
+    /// The units the POS figures are typed in. Lightspeed does not document
+    /// them (ItemECommerce weight/width/height/length are bare floats), so
+    /// this is a setting; default kg and cm (*unverified*).
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub pos_units: Units,
+    /// Fields WooCommerce owns after the product exists: still sent (they
+    /// fill a new product) and listed in the listing's `owned_by_woo`.
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub owned_by_woo: Vec<WooField>,
+}
+
+fn de_or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+fn de_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(a) => a
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.trim().to_string()),
+                Value::Number(n) => Ok(n.to_string()),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected ids or names, got {other}"
+                ))),
+            })
+            .collect(),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a list, got {other}"
+        ))),
+    }
+}
+
+/// Everything the planner depends on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlanSettings {
+    pub publish: PublishConfig,
+    pub stock: StockSettings,
+}
+
+impl From<&Settings> for PlanSettings {
+    fn from(s: &Settings) -> Self {
+        PlanSettings {
+            publish: s.publish.clone(),
+            stock: StockSettings::from(s),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What the POS says (parsed from Item / ItemMatrix answers)
+
+/// One Item with what the Item model leaves out: its tag names and a
+/// version (hash of the row without stock) for the same-second cursor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PosItem {
+    pub item: Item,
+    pub tags: Vec<String>,
+    pub version: String,
+}
+
+impl PosItem {
+    pub fn from_value(v: &Value) -> Result<Self, ParseError> {
+        let item = Item::from_value(v)?;
+        let tags = tag_names(v, "Item", "itemID")?;
+        Ok(PosItem {
+            item,
+            tags,
+            version: row_version(v),
+        })
+    }
+}
+
+/// One ItemMatrix: the shared part of a variable product.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PosMatrix {
+    pub item_matrix_id: String,
+    pub description: String,
+    pub item_attribute_set_id: Option<String>,
+    pub category_id: Option<String>,
+    pub archived: bool,
+    pub time_stamp: String,
+    pub prices: Vec<ItemPrice>,
+    pub ecommerce: Option<ItemEcommerce>,
+    pub images: Vec<Image>,
+    pub version: String,
+}
+
+impl PosMatrix {
+    pub fn from_value(v: &Value) -> Result<Self, ParseError> {
+        let f = Fields::new(v, "ItemMatrix", "itemMatrixID")?;
+        let id = f.required_id("itemMatrixID")?;
+        let with_id = |mut e: ParseError| {
+            e.id = Some(id.clone());
+            e
+        };
+        let prices = f
+            .nested("Prices", "ItemPrice")?
+            .into_iter()
+            .map(|p| {
+                let pf = Fields::new(p, "ItemMatrix", "__none")?;
+                Ok(ItemPrice {
+                    amount: pf.money("amount")?,
+                    use_type_id: pf.foreign_key("useTypeID")?,
+                    use_type: pf.text("useType")?,
+                })
+            })
+            .collect::<Result<Vec<_>, ParseError>>()
+            .map_err(with_id)?;
+        let ecommerce = match f.relation("ItemECommerce")? {
+            None => None,
+            Some(e) => Some(read_ecommerce(e, "ItemMatrix").map_err(with_id)?),
+        };
+        let images = f
+            .nested("Images", "Image")?
+            .into_iter()
+            .map(Image::from_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ParseError::new("ItemMatrix", Some(id.clone()), e.to_string()))?;
+        Ok(PosMatrix {
+            description: f.text("description")?,
+            item_attribute_set_id: f.foreign_key("itemAttributeSetID")?,
+            category_id: f.foreign_key("categoryID")?,
+            archived: f.bool("archived")?,
+            time_stamp: f.text("timeStamp")?,
+            prices,
+            ecommerce,
+            images,
+            version: row_version(v),
+            item_matrix_id: id,
+        })
+    }
+}
+
+fn read_ecommerce(v: &Value, resource: &'static str) -> Result<ItemEcommerce, ParseError> {
+    let ef = Fields::new(v, resource, "__none")?;
+    Ok(ItemEcommerce {
+        long_description: ef.text("longDescription")?,
+        short_description: ef.text("shortDescription")?,
+        weight: ef.text("weight")?,
+        width: ef.text("width")?,
+        height: ef.text("height")?,
+        length: ef.text("length")?,
+        list_on_store: ef.bool("listOnStore")?,
+    })
+}
+
+/// Tag names from `TagRelations.TagRelation[].Tag.name` (loaded with
+/// `load_relations=["TagRelations.Tag"]`).
+fn tag_names(v: &Value, resource: &'static str, id_field: &str) -> Result<Vec<String>, ParseError> {
+    let f = Fields::new(v, resource, id_field)?;
+    let mut names = Vec::new();
+    for rel in f.nested("TagRelations", "TagRelation")? {
+        let rf = Fields::new(rel, resource, "__none")?;
+        if let Some(tag) = rf.relation("Tag")? {
+            let name = Fields::new(tag, resource, "__none")?.text("name")?;
+            if !name.trim().is_empty() {
+                names.push(name.trim().to_string());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// A hash of a row's content without its stock rows (an Item's timeStamp
+/// does not move with stock, so stock must not make it look changed).
+fn row_version(v: &Value) -> String {
+    let mut v = v.clone();
+    if let Value::Object(m) = &mut v {
+        m.remove("ItemShops");
+    }
+    fingerprint_of(&v)
+}
+
+// ---------------------------------------------------------------------------
+// Categories
+
+/// Categories by id, with their paths from the root.
+#[derive(Clone, Debug, Default)]
+pub struct CategoryIndex {
+    by_id: BTreeMap<String, Category>,
+}
+
+impl CategoryIndex {
+    pub fn new(categories: impl IntoIterator<Item = Category>) -> Self {
+        let mut idx = CategoryIndex::default();
+        idx.extend(categories);
+        idx
+    }
+
+    pub fn extend(&mut self, categories: impl IntoIterator<Item = Category>) {
+        for c in categories {
+            self.by_id.insert(c.category_id.clone(), c);
+        }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// The category and its ancestors, nearest first, as far as known.
+    pub fn chain(&self, id: &str) -> Vec<&Category> {
+        let mut out: Vec<&Category> = Vec::new();
+        let mut next = Some(id.to_string());
+        while let Some(cur) = next {
+            // A cycle or a very deep tree must not hang the run.
+            if out.len() > 64 || out.iter().any(|c| c.category_id == cur) {
+                break;
+            }
+            match self.by_id.get(&cur) {
+                Some(c) => {
+                    next = c.parent_id.clone();
+                    out.push(c);
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Parent ids referenced but not loaded yet.
+    pub fn missing_parents(&self) -> Vec<String> {
+        let mut missing: BTreeSet<String> = BTreeSet::new();
+        for c in self.by_id.values() {
+            if let Some(p) = &c.parent_id {
+                if !self.by_id.contains_key(p) {
+                    missing.insert(p.clone());
+                }
+            }
+        }
+        missing.into_iter().collect()
+    }
+
+    /// `["Apparel","T-Shirts"]`: names from the root. Falls back on
+    /// `fullPathName` when an ancestor is not known.
+    pub fn path(&self, id: &str) -> Option<Vec<String>> {
+        let chain = self.chain(id);
+        let first = chain.first()?;
+        let complete = chain.last().is_some_and(|c| c.parent_id.is_none());
+        if complete {
+            Some(
+                chain
+                    .iter()
+                    .rev()
+                    .map(|c| c.name.trim().to_string())
+                    .collect(),
+            )
+        } else if !first.full_path_name.trim().is_empty() {
+            Some(
+                first
+                    .full_path_name
+                    .split('/')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            )
+        } else {
+            Some(vec![first.name.trim().to_string()])
+        }
+    }
+
+    /// Is `id` one of `selected` or below one of them?
+    pub fn within(&self, id: &str, selected: &[String]) -> bool {
+        if selected.iter().any(|s| s == id) {
+            return true;
+        }
+        self.chain(id)
+            .iter()
+            .any(|c| selected.contains(&c.category_id))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The listing (what a `product` event carries)
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Dimensions {
+    pub length: Option<String>,
+    pub width: Option<String>,
+    pub height: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListingImage {
+    /// `<imageID>-<hash of publicID and filename>`: the same key means the
+    /// same picture, so PHP downloads an image only when its key is new.
+    pub key: String,
+    pub image_id: String,
+    pub url: String,
+    pub filename: String,
+    pub alt: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListingAttribute {
+    pub name: String,
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Variation {
+    pub item_id: String,
+    pub sku: String,
+    /// Attribute name → option, e.g. `{"Size":"M","Colour":"Black"}`.
+    pub attributes: BTreeMap<String, String>,
+    pub regular_price: Option<String>,
+    pub sale_price: Option<String>,
+    pub weight: Option<String>,
+    pub dimensions: Dimensions,
+    pub image: Option<ListingImage>,
+    /// Σ qoh over the selected shops − safety buffer (0 when archived),
+    /// as in `stock` events: PHP subtracts the pending ledger.
+    pub base: i64,
+    /// false: archived in the POS or not published (`publishToEcom` off
+    /// under the `ecom_flag` rule). PHP keeps the variation, disabled.
+    pub enabled: bool,
+    pub pos_timestamp: String,
+    pub fingerprint: String,
+    pub fingerprints: BTreeMap<String, String>,
+}
+
+/// One WooCommerce product as the POS describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    /// `item:<itemID>` (simple) or `matrix:<itemMatrixID>` (variable).
+    pub key: String,
+    /// `simple` or `variable`.
+    #[serde(rename = "type")]
+    pub product_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix_id: Option<String>,
+    pub name: String,
+    /// HTML as the POS has it, with `<script>`/`<style>` content, `on*`
+    /// attributes and `javascript:` URLs removed; PHP still runs
+    /// `wp_kses_post`.
+    pub description: String,
+    pub short_description: String,
+    pub sku: String,
+    pub regular_price: Option<String>,
+    pub sale_price: Option<String>,
+    pub weight: Option<String>,
+    pub dimensions: Dimensions,
+    /// Full paths from the root, e.g. `[["Apparel","T-Shirts"]]`.
+    pub categories: Vec<Vec<String>>,
+    /// In POS order; the first is the product image.
+    pub images: Vec<ListingImage>,
+    /// `publish` or `hidden` (never deleted).
+    pub visibility: String,
+    /// Why hidden: `archived`, `not_selected`, `no_variants`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_reason: Option<String>,
+    pub pos_timestamp: String,
+    /// Simple products: as in `stock` events. Variable: on each variation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<ListingAttribute>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variations: Vec<Variation>,
+    /// Fields PHP writes only when it creates the product.
+    pub owned_by_woo: Vec<WooField>,
+    /// Hash of the whole content (not of timestamps): unchanged → no write.
+    pub fingerprint: String,
+    /// Hash per field group: only the groups whose hash changed are written.
+    pub fingerprints: BTreeMap<String, String>,
+}
+
+/// What one listing is made of.
+#[derive(Clone, Copy, Debug)]
+pub enum ListingSource<'a> {
+    Simple(&'a PosItem),
+    Matrix(&'a PosMatrix, &'a [PosItem]),
+}
+
+// ---------------------------------------------------------------------------
+// The planner (pure)
+
+/// One listing from POS data. Pure: no I/O, no clock.
+pub fn plan_listing(
+    source: ListingSource<'_>,
+    categories: &CategoryIndex,
+    attribute_set: Option<&ItemAttributeSet>,
+    settings: &PlanSettings,
+) -> Listing {
+    match source {
+        ListingSource::Simple(item) => plan_simple(item, categories, settings),
+        ListingSource::Matrix(matrix, variants) => {
+            plan_matrix(matrix, variants, categories, attribute_set, settings)
+        }
+    }
+}
+
+fn plan_simple(pos: &PosItem, categories: &CategoryIndex, settings: &PlanSettings) -> Listing {
+    let item = &pos.item;
+    let p = &settings.publish;
+    let eco = item.ecommerce.clone().unwrap_or_default();
+    let (regular, sale) = prices(&item.prices, p);
+    let (weight, dimensions) = physical(Some(&eco), None, p);
+    let selected = selected_simple(pos, categories, &p.publish_rule);
+    let (visibility, reason) = visibility(item.archived, selected);
+    let base = base_of(item, &settings.stock);
+    let mut images: Vec<&Image> = item.images.iter().collect();
+    sort_images(&mut images);
+    let name = item.description.trim().to_string();
+    let images: Vec<ListingImage> = images.iter().map(|i| listing_image(i, &name)).collect();
+    let mut listing = Listing {
+        key: format!("item:{}", item.item_id),
+        product_type: "simple".into(),
+        item_id: Some(item.item_id.clone()),
+        matrix_id: None,
+        description: sanitize_html(&eco.long_description),
+        short_description: sanitize_html(&eco.short_description),
+        sku: item.sku().to_string(),
+        regular_price: regular,
+        sale_price: sale,
+        weight,
+        dimensions,
+        categories: item
+            .category_id
+            .as_deref()
+            .and_then(|c| categories.path(c))
+            .into_iter()
+            .collect(),
+        images,
+        visibility,
+        hidden_reason: reason,
+        pos_timestamp: item.time_stamp.clone(),
+        base: Some(base),
+        attributes: Vec::new(),
+        variations: Vec::new(),
+        owned_by_woo: owned(p),
+        fingerprint: String::new(),
+        fingerprints: BTreeMap::new(),
+        name,
+    };
+    seal(&mut listing);
+    listing
+}
+
+fn plan_matrix(
+    matrix: &PosMatrix,
+    variants: &[PosItem],
+    categories: &CategoryIndex,
+    attribute_set: Option<&ItemAttributeSet>,
+    settings: &PlanSettings,
+) -> Listing {
+    let p = &settings.publish;
+    let name = matrix.description.trim().to_string();
+    let mut variants: Vec<&PosItem> = variants.iter().collect();
+    variants.sort_by(|a, b| cmp_ids(&a.item.item_id, &b.item.item_id));
+
+    // Attribute names from the set (Size, Colour …); without a set, generic.
+    let names: Vec<String> = (0..3)
+        .map(|i| {
+            attribute_set
+                .and_then(|s| s.attribute_names.get(i))
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| format!("Attribute {}", i + 1))
+        })
+        .collect();
+    let values_of = |v: &PosItem| -> Vec<(String, String)> {
+        let a = v.item.attributes.clone().unwrap_or_default();
+        [a.attribute1, a.attribute2, a.attribute3]
+            .into_iter()
+            .enumerate()
+            .filter(|(_, val)| !val.trim().is_empty())
+            .map(|(i, val)| (names[i].clone(), val.trim().to_string()))
+            .collect()
+    };
+    let mut attributes: Vec<ListingAttribute> = Vec::new();
+    for v in &variants {
+        for (n, val) in values_of(v) {
+            match attributes.iter_mut().find(|a| a.name == n) {
+                Some(a) => {
+                    if !a.options.contains(&val) {
+                        a.options.push(val)
+                    }
+                }
+                None => attributes.push(ListingAttribute {
+                    name: n,
+                    options: vec![val],
+                }),
+            }
+        }
+    }
+    // Keep the set's order (Size before Colour), not first-seen order.
+    attributes.sort_by_key(|a| names.iter().position(|n| *n == a.name).unwrap_or(9));
+
+    let ecom_rule = matches!(p.publish_rule, PublishRule::EcomFlag);
+    let variations: Vec<Variation> = variants
+        .iter()
+        .map(|v| {
+            let item = &v.item;
+            let (regular, sale) = prices(&item.prices, p);
+            let (weight, dimensions) =
+                physical(item.ecommerce.as_ref(), matrix.ecommerce.as_ref(), p);
+            let mut imgs: Vec<&Image> = item.images.iter().collect();
+            sort_images(&mut imgs);
+            let image = imgs.first().map(|i| listing_image(i, &item.description));
+            let enabled =
+                !item.archived && !matrix.archived && (!ecom_rule || item.publish_to_ecom);
+            let mut var = Variation {
+                item_id: item.item_id.clone(),
+                sku: item.sku().to_string(),
+                attributes: values_of(v).into_iter().collect(),
+                regular_price: regular,
+                sale_price: sale,
+                weight,
+                dimensions,
+                image,
+                base: base_of(item, &settings.stock),
+                enabled,
+                pos_timestamp: item.time_stamp.clone(),
+                fingerprint: String::new(),
+                fingerprints: BTreeMap::new(),
+            };
+            seal_variation(&mut var);
+            var
+        })
+        .collect();
+
+    let selected = selected_matrix(matrix, &variants, categories, &p.publish_rule);
+    let all_archived = !variants.is_empty() && variants.iter().all(|v| v.item.archived);
+    let (visibility, reason) = if variants.is_empty() && !matrix.archived {
+        // Nothing to sell: a variable product without variations stays hidden.
+        ("hidden".to_string(), Some("no_variants".to_string()))
+    } else {
+        visibility(matrix.archived || all_archived, selected)
+    };
+
+    // The matrix's own images; without any, the first variation image.
+    let mut own: Vec<&Image> = matrix.images.iter().collect();
+    sort_images(&mut own);
+    let mut images: Vec<ListingImage> = own.iter().map(|i| listing_image(i, &name)).collect();
+    if images.is_empty() {
+        if let Some(img) = variations.iter().find_map(|v| v.image.clone()) {
+            images.push(img);
+        }
+    }
+    let eco = matrix.ecommerce.clone().unwrap_or_default();
+    let (weight, dimensions) = physical(matrix.ecommerce.as_ref(), None, p);
+    let category = matrix
+        .category_id
+        .clone()
+        .or_else(|| variants.iter().find_map(|v| v.item.category_id.clone()));
+    // Newest of the matrix and its variants.
+    let pos_timestamp = std::iter::once(&matrix.time_stamp)
+        .chain(variants.iter().map(|v| &v.item.time_stamp))
+        .max_by_key(|t| parse_timestamp_ms(t).unwrap_or(i64::MIN))
+        .cloned()
+        .unwrap_or_default();
+    let mut listing = Listing {
+        key: format!("matrix:{}", matrix.item_matrix_id),
+        product_type: "variable".into(),
+        item_id: None,
+        matrix_id: Some(matrix.item_matrix_id.clone()),
+        description: sanitize_html(&eco.long_description),
+        short_description: sanitize_html(&eco.short_description),
+        // A variable product's own SKU: none in the POS; PHP leaves it empty.
+        sku: String::new(),
+        regular_price: None,
+        sale_price: None,
+        weight,
+        dimensions,
+        categories: category
+            .as_deref()
+            .and_then(|c| categories.path(c))
+            .into_iter()
+            .collect(),
+        images,
+        visibility,
+        hidden_reason: reason,
+        pos_timestamp,
+        base: None,
+        attributes,
+        variations,
+        owned_by_woo: owned(p),
+        fingerprint: String::new(),
+        fingerprints: BTreeMap::new(),
+        name,
+    };
+    seal(&mut listing);
+    listing
+}
+
+fn owned(p: &PublishConfig) -> Vec<WooField> {
+    let set: BTreeSet<WooField> = p.owned_by_woo.iter().copied().collect();
+    set.into_iter().collect()
+}
+
+fn visibility(archived: bool, selected: bool) -> (String, Option<String>) {
+    if archived {
+        ("hidden".into(), Some("archived".into()))
+    } else if !selected {
+        ("hidden".into(), Some("not_selected".into()))
+    } else {
+        ("publish".into(), None)
+    }
+}
+
+fn selected_simple(pos: &PosItem, categories: &CategoryIndex, rule: &PublishRule) -> bool {
+    let item = &pos.item;
+    match rule {
+        PublishRule::EcomFlag => item.publish_to_ecom,
+        PublishRule::Category { ids } => item
+            .category_id
+            .as_deref()
+            .is_some_and(|c| categories.within(c, ids)),
+        PublishRule::Tag { names } => has_tag(&pos.tags, names),
+        PublishRule::Manual { item_ids, .. } => item_ids.contains(&item.item_id),
+    }
+}
+
+fn selected_matrix(
+    matrix: &PosMatrix,
+    variants: &[&PosItem],
+    categories: &CategoryIndex,
+    rule: &PublishRule,
+) -> bool {
+    let live = || variants.iter().filter(|v| !v.item.archived);
+    match rule {
+        // ItemMatrix has no publishToEcom of its own: any live variant.
+        PublishRule::EcomFlag => live().any(|v| v.item.publish_to_ecom),
+        PublishRule::Category { ids } => {
+            matrix
+                .category_id
+                .as_deref()
+                .is_some_and(|c| categories.within(c, ids))
+                || live().any(|v| {
+                    v.item
+                        .category_id
+                        .as_deref()
+                        .is_some_and(|c| categories.within(c, ids))
+                })
+        }
+        PublishRule::Tag { names } => live().any(|v| has_tag(&v.tags, names)),
+        PublishRule::Manual {
+            item_ids,
+            matrix_ids,
+        } => {
+            matrix_ids.contains(&matrix.item_matrix_id)
+                || variants.iter().any(|v| item_ids.contains(&v.item.item_id))
+        }
+    }
+}
+
+fn has_tag(tags: &[String], wanted: &[String]) -> bool {
+    tags.iter().any(|t| {
+        wanted
+            .iter()
+            .any(|w| w.trim().eq_ignore_ascii_case(t.trim()))
+    })
+}
+
+fn base_of(item: &Item, stock_settings: &StockSettings) -> i64 {
+    stock::plan(&[ItemStock::from_item(item)], stock_settings)
+        .first()
+        .map(|l| l.base)
+        .unwrap_or(0)
+}
+
+/// (regular, sale). Regular: the chosen level, Online falling back to
+/// Default when missing or 0. Sale: the sale price level when it is set,
+/// above 0 and below the regular price.
+fn prices(list: &[ItemPrice], p: &PublishConfig) -> (Option<String>, Option<String>) {
+    let find = |name: &str| -> Option<Money> {
+        list.iter()
+            .find(|x| x.use_type.trim().eq_ignore_ascii_case(name))
+            .map(|x| x.amount)
+    };
+    let default = find("Default");
+    let regular = match p.price_level {
+        PriceLevel::Default => default,
+        PriceLevel::Online => find("Online").filter(|m| m.cents > 0).or(default),
+    };
+    let sale_level = p
+        .sale_price_level
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("Sale");
+    let sale = find(sale_level)
+        .filter(|s| s.cents > 0)
+        .filter(|s| regular.is_some_and(|r| s.cents < r.cents));
+    (regular.map(|m| m.to_string()), sale.map(|m| m.to_string()))
+}
+
+/// Weight and dimensions in the store's units; 0 or unreadable = not set.
+/// `fallback` (the matrix's ItemECommerce) fills what a variant lacks.
+fn physical(
+    own: Option<&ItemEcommerce>,
+    fallback: Option<&ItemEcommerce>,
+    p: &PublishConfig,
+) -> (Option<String>, Dimensions) {
+    let pick = |get: fn(&ItemEcommerce) -> &str| -> Option<f64> {
+        own.and_then(|e| positive(get(e)))
+            .or_else(|| fallback.and_then(|e| positive(get(e))))
+    };
+    let w_factor = p.pos_units.weight.grams() / p.units.weight.grams();
+    let d_factor = p.pos_units.dimension.millimetres() / p.units.dimension.millimetres();
+    let weight = pick(|e| &e.weight).map(|w| format_measure(w * w_factor));
+    let dim = |get: fn(&ItemEcommerce) -> &str| pick(get).map(|d| format_measure(d * d_factor));
+    (
+        weight,
+        Dimensions {
+            length: dim(|e| &e.length),
+            width: dim(|e| &e.width),
+            height: dim(|e| &e.height),
+        },
+    )
+}
+
+fn positive(text: &str) -> Option<f64> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+}
+
+/// Up to 4 decimals, trailing zeros dropped: `0.4409`, `25`, `9.8425`.
+pub fn format_measure(v: f64) -> String {
+    let s = format!("{:.4}", v);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Converts a weight between units (exposed for tests and docs).
+pub fn convert_weight(v: f64, from: WeightUnit, to: WeightUnit) -> f64 {
+    v * from.grams() / to.grams()
+}
+
+/// Converts a length between units.
+pub fn convert_dimension(v: f64, from: DimensionUnit, to: DimensionUnit) -> f64 {
+    v * from.millimetres() / to.millimetres()
+}
+
+fn sort_images(images: &mut [&Image]) {
+    images.sort_by(|a, b| {
+        a.ordering
+            .cmp(&b.ordering)
+            .then_with(|| cmp_ids(&a.image_id, &b.image_id))
+    });
+}
+
+fn listing_image(img: &Image, fallback_alt: &str) -> ListingImage {
+    let content = format!("{}|{}", img.public_id.trim(), img.filename.trim());
+    let key = format!("{}-{}", img.image_id, &fingerprint_of(&json!(content))[..8]);
+    // Docs: {baseImageURL}{publicID}.{extension}; the extension from the
+    // original filename, jpg when it has none.
+    let ext = img
+        .filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.trim().to_ascii_lowercase())
+        .filter(|e| !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "jpg".into());
+    let base = img.base_image_url.trim();
+    let sep = if base.is_empty() || base.ends_with('/') {
+        ""
+    } else {
+        "/"
+    };
+    let url = format!("{base}{sep}{}.{ext}", img.public_id.trim());
+    let alt = if img.description.trim().is_empty() {
+        fallback_alt.trim().to_string()
+    } else {
+        img.description.trim().to_string()
+    };
+    ListingImage {
+        key,
+        image_id: img.image_id.clone(),
+        url,
+        filename: img.filename.clone(),
+        alt,
+    }
+}
+
+/// Numeric ids compare as numbers ("9" < "10"), others as text.
+fn cmp_ids(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fingerprints
+
+/// FNV-1a 64 of the canonical JSON (serde_json objects keep keys sorted),
+/// as 16 hex digits. Stable across runs, platforms and WebAssembly.
+pub fn fingerprint_of(v: &Value) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in v.to_string().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn image_print(i: &ListingImage) -> Value {
+    json!([i.key, i.url, i.alt])
+}
+
+fn seal_variation(v: &mut Variation) {
+    let mut f = BTreeMap::new();
+    f.insert("sku".to_string(), fingerprint_of(&json!(v.sku)));
+    f.insert(
+        "attributes".to_string(),
+        fingerprint_of(&json!(v.attributes)),
+    );
+    f.insert(
+        "price".to_string(),
+        fingerprint_of(&json!([v.regular_price, v.sale_price])),
+    );
+    f.insert(
+        "dimensions".to_string(),
+        fingerprint_of(&json!([v.weight, v.dimensions])),
+    );
+    f.insert(
+        "image".to_string(),
+        fingerprint_of(&json!(v.image.as_ref().map(image_print))),
+    );
+    f.insert("stock".to_string(), fingerprint_of(&json!(v.base)));
+    f.insert("enabled".to_string(), fingerprint_of(&json!(v.enabled)));
+    v.fingerprint = fingerprint_of(&json!(f));
+    v.fingerprints = f;
+}
+
+fn seal(l: &mut Listing) {
+    let mut f = BTreeMap::new();
+    f.insert("name".to_string(), fingerprint_of(&json!(l.name)));
+    f.insert(
+        "description".to_string(),
+        fingerprint_of(&json!(l.description)),
+    );
+    f.insert(
+        "short_description".to_string(),
+        fingerprint_of(&json!(l.short_description)),
+    );
+    f.insert("sku".to_string(), fingerprint_of(&json!(l.sku)));
+    f.insert(
+        "price".to_string(),
+        fingerprint_of(&json!([l.regular_price, l.sale_price])),
+    );
+    f.insert(
+        "dimensions".to_string(),
+        fingerprint_of(&json!([l.weight, l.dimensions])),
+    );
+    f.insert(
+        "categories".to_string(),
+        fingerprint_of(&json!(l.categories)),
+    );
+    f.insert(
+        "images".to_string(),
+        fingerprint_of(&Value::Array(l.images.iter().map(image_print).collect())),
+    );
+    f.insert(
+        "visibility".to_string(),
+        fingerprint_of(&json!([l.visibility, l.hidden_reason])),
+    );
+    if let Some(b) = l.base {
+        f.insert("stock".to_string(), fingerprint_of(&json!(b)));
+    }
+    if l.product_type == "variable" {
+        f.insert(
+            "attributes".to_string(),
+            fingerprint_of(&json!(l.attributes)),
+        );
+        let per: BTreeMap<&str, &str> = l
+            .variations
+            .iter()
+            .map(|v| (v.item_id.as_str(), v.fingerprint.as_str()))
+            .collect();
+        f.insert("variations".to_string(), fingerprint_of(&json!(per)));
+    }
+    l.fingerprint = fingerprint_of(
+        &json!({"key": l.key, "type": l.product_type, "fields": f, "owned": l.owned_by_woo}),
+    );
+    l.fingerprints = f;
+}
+
+// ---------------------------------------------------------------------------
+// HTML defence in depth
+
+/// Elements dropped with their content.
+const DROP_WITH_CONTENT: [&str; 6] = ["script", "style", "iframe", "object", "embed", "noscript"];
+
+/// Removes `<script>`, `<style>` (and iframe/object/embed/noscript) with
+/// their content, every `on*` attribute, and attributes whose value is a
+/// `javascript:`/`vbscript:`/`data:` URL. Everything else is kept as the
+/// POS has it: WordPress's `wp_kses_post` is the real sanitiser; this is
+/// defence in depth so a `<script>` from the POS never reaches PHP.
+pub fn sanitize_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt..];
+        // A `<` that cannot start a tag (`1 < 2`, `<3`) is text.
+        let starts_tag = after[1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+        if !starts_tag {
+            out.push_str("&lt;");
+            rest = &after[1..];
+            continue;
+        }
+        let Some(end) = tag_end(after) else {
+            // An unterminated tag: drop the rest rather than emit half a tag.
+            rest = "";
+            break;
+        };
+        let tag = &after[..end];
+        rest = &after[end..];
+        let (closing, name) = tag_name(tag);
+        if name.is_empty() {
+            // `<!-- … -->`, `<!doctype>`, `< 3`: comments dropped, a stray
+            // `<` escaped.
+            if !tag.starts_with("<!") && !tag.starts_with("<?") {
+                out.push_str("&lt;");
+                rest = &after[1..];
+            }
+            continue;
+        }
+        if DROP_WITH_CONTENT.contains(&name.as_str()) {
+            if !closing && !tag.ends_with("/>") {
+                rest = skip_until_close(rest, &name);
+            }
+            continue;
+        }
+        out.push_str(&clean_tag(tag, closing, &name));
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Index just past the `>` closing the tag at the start of `s`, quotes
+/// respected.
+fn tag_end(s: &str) -> Option<usize> {
+    if s.starts_with("<!--") {
+        return s.find("-->").map(|i| i + 3);
+    }
+    let mut quote: Option<char> = None;
+    for (i, c) in s.char_indices().skip(1) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"') | (None, '\'') => quote = Some(c),
+            (None, '>') => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn tag_name(tag: &str) -> (bool, String) {
+    let inner = &tag[1..];
+    let (closing, inner) = match inner.strip_prefix('/') {
+        Some(r) => (true, r),
+        None => (false, inner),
+    };
+    let name: String = inner
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if name.is_empty() || !name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+        return (closing, String::new());
+    }
+    (closing, name)
+}
+
+/// Skips past `</name …>` (case-insensitive); everything when missing.
+fn skip_until_close<'a>(s: &'a str, name: &str) -> &'a str {
+    let lower = s.to_ascii_lowercase();
+    let needle = format!("</{name}");
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(&needle) {
+        let at = from + i;
+        let after = at + needle.len();
+        let boundary = lower[after..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == '>' || c.is_ascii_whitespace() || c == '/');
+        if boundary {
+            return match s[at..].find('>') {
+                Some(j) => &s[at + j + 1..],
+                None => "",
+            };
+        }
+        from = after;
+    }
+    ""
+}
+
+/// Rebuilds a tag without event handlers and script URLs.
+fn clean_tag(tag: &str, closing: bool, name: &str) -> String {
+    if closing {
+        return format!("</{name}>");
+    }
+    let self_closing = tag.ends_with("/>");
+    let body_start = 1 + name.len();
+    let body_end = tag.len() - if self_closing { 2 } else { 1 };
+    let body = tag.get(body_start..body_end.max(body_start)).unwrap_or("");
+    let mut out = format!("<{}", &tag[1..body_start]);
+    for (attr, value, raw) in attributes(body) {
+        let lower = attr.to_ascii_lowercase();
+        if lower.starts_with("on") {
+            continue;
+        }
+        if let Some(v) = &value {
+            let compact: String = v
+                .chars()
+                .filter(|c| !c.is_whitespace() && !c.is_control())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if compact.starts_with("javascript:")
+                || compact.starts_with("vbscript:")
+                || (compact.starts_with("data:") && lower != "src")
+                || compact.starts_with("data:text/html")
+            {
+                continue;
+            }
+        }
+        out.push(' ');
+        out.push_str(raw);
+    }
+    out.push_str(if self_closing { " />" } else { ">" });
+    out
+}
+
+/// `(name, value, raw text)` of each attribute in a tag body.
+fn attributes(body: &str) -> Vec<(String, Option<String>, &str)> {
+    let b = body.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
+            i += 1;
+        }
+        let name = body[start..i].to_string();
+        let mut j = i;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        let mut value = None;
+        if j < b.len() && b[j] == b'=' {
+            j += 1;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
+                let q = b[j];
+                let vs = j + 1;
+                let mut k = vs;
+                while k < b.len() && b[k] != q {
+                    k += 1;
+                }
+                value = Some(body[vs..k].to_string());
+                i = (k + 1).min(b.len());
+            } else {
+                let vs = j;
+                let mut k = vs;
+                while k < b.len() && !b[k].is_ascii_whitespace() {
+                    k += 1;
+                }
+                value = Some(body[vs..k].to_string());
+                i = k;
+            }
+        }
+        if !name.is_empty() {
+            out.push((name, value, body[start..i].trim_end()));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The incremental cursor (pure)
+
+/// Where one timestamp-ordered read stands: rows with a later `timeStamp`
+/// are unread; rows at exactly `ts` listed in `ids` were read, with the
+/// version seen in `v` (a row changed again within the same second keeps
+/// its timeStamp, so a different version means read it again).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StampCursor {
+    pub ts: String,
+    #[serde(default)]
+    pub ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub v: BTreeMap<String, String>,
+}
+
+/// Progress of one pass (from a caught-up cursor to caught up again).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassProgress {
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+/// `cursors.publish`: opaque to PHP.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishCursor {
+    #[serde(default)]
+    pub item: Option<StampCursor>,
+    #[serde(default)]
+    pub matrix: Option<StampCursor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<PassProgress>,
+}
+
+/// A cursor with its timestamp parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StampState {
+    ts_ms: Option<i64>,
+    ts: String,
+    seen: BTreeMap<String, Option<String>>,
+}
+
+impl StampState {
+    pub fn start() -> Self {
+        StampState {
+            ts_ms: None,
+            ts: String::new(),
+            seen: BTreeMap::new(),
+        }
+    }
+
+    pub fn from_cursor(c: Option<&StampCursor>, what: &str) -> Result<Self, String> {
+        let Some(c) = c else {
+            return Ok(Self::start());
+        };
+        let ts_ms = parse_timestamp_ms(&c.ts)
+            .ok_or_else(|| format!("cursors.publish.{what}.ts is not a timestamp: {:?}", c.ts))?;
+        Ok(StampState {
+            ts_ms: Some(ts_ms),
+            ts: c.ts.clone(),
+            seen: c
+                .ids
+                .iter()
+                .map(|id| (id.clone(), c.v.get(id).cloned()))
+                .collect(),
+        })
+    }
+
+    pub fn since(&self) -> Option<&str> {
+        self.ts_ms.map(|_| self.ts.as_str())
+    }
+
+    pub fn to_cursor(&self) -> Option<StampCursor> {
+        self.ts_ms?;
+        Some(StampCursor {
+            ts: self.ts.clone(),
+            ids: self.seen.keys().cloned().collect(),
+            v: self
+                .seen
+                .iter()
+                .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+                .collect(),
+        })
+    }
+
+    pub fn admits(&self, ts_ms: i64, id: &str, version: &str) -> bool {
+        match self.ts_ms {
+            None => true,
+            Some(cur) if ts_ms > cur => true,
+            Some(cur) if ts_ms < cur => false,
+            _ => match self.seen.get(id) {
+                None => true,
+                Some(None) => false,
+                Some(Some(v)) => v != version,
+            },
+        }
+    }
+
+    pub fn advance(&mut self, ts: &str, ts_ms: i64, id: &str, version: &str) {
+        match self.ts_ms {
+            Some(cur) if ts_ms < cur => {}
+            Some(cur) if ts_ms == cur => {
+                self.seen.insert(id.to_string(), Some(version.to_string()));
+            }
+            _ => {
+                self.ts_ms = Some(ts_ms);
+                self.ts = ts.to_string();
+                self.seen.clear();
+                self.seen.insert(id.to_string(), Some(version.to_string()));
+            }
+        }
+    }
+}
+
+/// One row of a timestamp-ordered read.
+#[derive(Clone, Copy, Debug)]
+pub struct StampRow<'a> {
+    pub id: &'a str,
+    pub ts: &'a str,
+    pub version: &'a str,
+}
+
+/// The scan of `sync::stock::StockScan`, for Items and ItemMatrices, plus
+/// one shortcut: a page whose rows are all older than `settled_before_ms`
+/// is followed with `next` (no change can land in a second that long
+/// past: a change moves a row to "now"), so a first import of a large
+/// catalogue reads each row once instead of re-reading the cursor second
+/// after every page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StampScan {
+    pub state: StampState,
+    group_scan: Option<i64>,
+    settled: Option<i64>,
+}
+
+impl StampScan {
+    pub fn new(state: StampState) -> Self {
+        StampScan {
+            state,
+            group_scan: None,
+            settled: None,
+        }
+    }
+
+    /// Takes one page (oldest first); returns the indexes of the rows to
+    /// process and what to read next.
+    pub fn on_page(
+        &mut self,
+        rows: &[StampRow<'_>],
+        has_next: bool,
+        settled_before_ms: i64,
+        resource: &'static str,
+    ) -> Result<(Vec<usize>, NextRead), ParseError> {
+        let mut admitted = Vec::new();
+        let mut page_ts: Option<i64> = None;
+        let mut last_ts: Option<i64> = None;
+        let mut one_second = true;
+        for (i, row) in rows.iter().enumerate() {
+            let ts_ms = parse_timestamp_ms(row.ts).ok_or_else(|| {
+                ParseError::new(
+                    resource,
+                    Some(row.id.to_string()),
+                    format!("field timeStamp: not a timestamp: {:?}", row.ts),
+                )
+            })?;
+            if let Some(g) = self.group_scan {
+                if ts_ms > g {
+                    self.group_scan = None;
+                    self.settled = Some(g);
+                    return Ok((admitted, NextRead::Fresh));
+                }
+            }
+            match page_ts {
+                None => page_ts = Some(ts_ms),
+                Some(t) if t != ts_ms => one_second = false,
+                _ => {}
+            }
+            last_ts = Some(ts_ms);
+            if self.state.admits(ts_ms, row.id, row.version) {
+                admitted.push(i);
+            }
+            self.state.advance(row.ts, ts_ms, row.id, row.version);
+        }
+        if rows.is_empty() || !has_next {
+            return Ok((admitted, NextRead::Done));
+        }
+        if last_ts.is_some_and(|t| t < settled_before_ms) {
+            return Ok((admitted, NextRead::Follow));
+        }
+        if one_second {
+            if let Some(t) = page_ts {
+                if self.settled != Some(t) {
+                    self.group_scan = Some(t);
+                }
+            }
+            return Ok((admitted, NextRead::Follow));
+        }
+        Ok((admitted, NextRead::Fresh))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Requests
+
+/// Rows older than this (host clock) are settled: see [`StampScan`].
+pub const SETTLE_MS: i64 = 120_000;
+
+fn item_relations(with_tags: bool, with_attributes: bool) -> Vec<&'static str> {
+    let mut r = vec!["ItemShops", "ItemECommerce", "Images"];
+    if with_attributes {
+        r.push("ItemAttributes");
+    }
+    if with_tags {
+        r.push("TagRelations.Tag");
+    }
+    r
+}
+
+fn labelled(mut req: ApiRequest, label: &str) -> ApiRequest {
+    req.label = label.to_string();
+    req
+}
+
+/// Items changed since the cursor, oldest first, archived included (an
+/// archived item must hide its listing).
+pub fn items_since(ep: &Endpoint, since: Option<&str>, with_tags: bool) -> ApiRequest {
+    let mut q = Query::new().sort("timeStamp");
+    if let Some(ts) = since {
+        q = q
+            .filter("timeStamp", Filter::Ge(ts.to_string()))
+            .expect("Ge never fails");
+    }
+    let q = q
+        .archived(Archived::Include)
+        .load_relations(&item_relations(with_tags, false))
+        .limit(ls::MAX_PAGE)
+        .expect("100 is a valid limit");
+    labelled(ep.list("Item", &q), "GET Item list (publish)")
+}
+
+/// How many Items a pass will read (`count=1`; Lightspeed charges it like
+/// a write, so once per pass and only when more than a page is waiting).
+pub fn items_count_since(ep: &Endpoint, since: Option<&str>) -> ApiRequest {
+    let mut q = Query::new()
+        .filter("count", Filter::Eq("1".into()))
+        .expect("Eq never fails");
+    if let Some(ts) = since {
+        q = q
+            .filter("timeStamp", Filter::Ge(ts.to_string()))
+            .expect("Ge never fails");
+    }
+    let q = q.archived(Archived::Include);
+    let mut req = labelled(ep.list("Item", &q), "GET Item count");
+    req.cost = 10.0;
+    req
+}
+
+/// The variant Items of some matrices, archived included.
+pub fn variants_of(
+    ep: &Endpoint,
+    matrix_ids: &[String],
+    with_tags: bool,
+) -> Result<ApiRequest, ls::RequestError> {
+    let q = Query::new()
+        .filter("itemMatrixID", Filter::In(matrix_ids.to_vec()))?
+        .sort("itemID")
+        .archived(Archived::Include)
+        .load_relations(&item_relations(with_tags, true))
+        .limit(ls::MAX_PAGE)?;
+    Ok(labelled(ep.list("Item", &q), "GET Item list (variants)"))
+}
+
+const MATRIX_RELATIONS: [&str; 2] = ["ItemECommerce", "Images"];
+
+pub fn matrices_by_id(ep: &Endpoint, ids: &[String]) -> Result<ApiRequest, ls::RequestError> {
+    let q = Query::new()
+        .filter("itemMatrixID", Filter::In(ids.to_vec()))?
+        .archived(Archived::Include)
+        .load_relations(&MATRIX_RELATIONS)
+        .limit(ls::MAX_PAGE)?;
+    Ok(labelled(ep.list("ItemMatrix", &q), "GET ItemMatrix list"))
+}
+
+pub fn matrices_since(ep: &Endpoint, since: Option<&str>) -> ApiRequest {
+    let mut q = Query::new().sort("timeStamp");
+    if let Some(ts) = since {
+        q = q
+            .filter("timeStamp", Filter::Ge(ts.to_string()))
+            .expect("Ge never fails");
+    }
+    let q = q
+        .archived(Archived::Include)
+        .load_relations(&MATRIX_RELATIONS)
+        .limit(ls::MAX_PAGE)
+        .expect("100 is a valid limit");
+    labelled(ep.list("ItemMatrix", &q), "GET ItemMatrix list (publish)")
+}
+
+pub fn categories_by_id(ep: &Endpoint, ids: &[String]) -> Result<ApiRequest, ls::RequestError> {
+    let q = Query::new()
+        .filter("categoryID", Filter::In(ids.to_vec()))?
+        .limit(ls::MAX_PAGE)?;
+    Ok(labelled(ep.list("Category", &q), "GET Category list"))
+}
+
+pub fn attribute_sets_by_id(ep: &Endpoint, ids: &[String]) -> Result<ApiRequest, ls::RequestError> {
+    let q = Query::new()
+        .filter("itemAttributeSetID", Filter::In(ids.to_vec()))?
+        .archived(Archived::Include)
+        .limit(ls::MAX_PAGE)?;
+    Ok(labelled(
+        ep.list("ItemAttributeSet", &q),
+        "GET ItemAttributeSet list",
+    ))
+}
+
+/// A list answer as raw entity values (one object or many; none when only
+/// `@attributes` came back) and its `next` link.
+pub struct RawPage {
+    pub rows: Vec<Value>,
+    pub next: Option<String>,
+    pub count: Option<u64>,
+}
+
+pub fn read_raw_page(body: &str, entity: &'static str) -> Result<RawPage, ParseError> {
+    let root: Value = serde_json::from_str(body)
+        .map_err(|e| ParseError::new(entity, None, format!("not JSON ({e})")))?;
+    let map = root
+        .as_object()
+        .ok_or_else(|| ParseError::new(entity, None, "expected an object"))?;
+    let attrs = map.get("@attributes").and_then(Value::as_object);
+    let next = attrs
+        .and_then(|a| a.get("next"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let count = attrs.and_then(|a| a.get("count")).and_then(|c| match c {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    });
+    let rows = match map.get(entity) {
+        None | Some(Value::Null) => {
+            if attrs.is_none() {
+                return Err(ParseError::new(
+                    entity,
+                    None,
+                    "neither entities nor @attributes in the answer",
+                ));
+            }
+            Vec::new()
+        }
+        // Quirk: one entity comes as an object, not a one-element array.
+        Some(o @ Value::Object(_)) => vec![o.clone()],
+        Some(Value::Array(a)) if a.iter().all(Value::is_object) => a.clone(),
+        Some(Value::String(s)) if s.is_empty() => Vec::new(),
+        Some(_) => {
+            return Err(ParseError::new(
+                entity,
+                None,
+                "expected objects under the entity key",
+            ))
+        }
+    };
+    Ok(RawPage { rows, next, count })
+}
+
+// ---------------------------------------------------------------------------
+// The run
+
+type RunResult = Result<Value, (ApiError, Value)>;
+
+/// What one run has loaded so far (cached within the run).
+#[derive(Default)]
+struct RunCache {
+    categories: CategoryIndex,
+    /// Category ids asked for and not found (not asked again).
+    absent_categories: BTreeSet<String>,
+    sets: BTreeMap<String, ItemAttributeSet>,
+    absent_sets: BTreeSet<String>,
+    /// Matrix id → version of the matrix row emitted in this run.
+    emitted_matrices: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+struct Counters {
+    pages: u64,
+    rows: u64,
+    listings: u64,
+    hidden: u64,
+}
+
+impl Counters {
+    fn summary(&self, done: bool) -> Value {
+        json!({"pages": self.pages, "items": self.rows, "listings": self.listings, "hidden": self.hidden, "done": done})
+    }
+}
+
+/// Reads every page of a list request.
+async fn fetch_all<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    first: ApiRequest,
+    entity: &'static str,
+) -> Result<Vec<Value>, ApiError> {
+    let mut rows = Vec::new();
+    let mut req = first;
+    // More than 50 pages for one IN list means the answer is not what we
+    // asked for; stop rather than loop.
+    for _ in 0..50 {
+        let resp = session.call(&req).await?;
+        let page = read_raw_page(&resp.body, entity)?;
+        let empty = page.rows.is_empty();
+        rows.extend(page.rows);
+        match page.next {
+            Some(next) if !empty => req = session.endpoint.follow_next(&req, &next)?,
+            _ => break,
+        }
+    }
+    Ok(rows)
+}
+
+async fn ensure_categories<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    cache: &mut RunCache,
+    wanted: impl IntoIterator<Item = String>,
+) -> Result<(), ApiError> {
+    let mut todo: Vec<String> = wanted
+        .into_iter()
+        .filter(|id| !cache.categories.contains(id) && !cache.absent_categories.contains(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Parents up to the root, one level per round.
+    for _ in 0..16 {
+        if todo.is_empty() {
+            return Ok(());
+        }
+        for chunk in todo.chunks(ls::MAX_PAGE) {
+            let req = categories_by_id(&session.endpoint, chunk)?;
+            let rows = fetch_all(session, req, "Category").await?;
+            let found = rows
+                .iter()
+                .map(Category::from_value)
+                .collect::<Result<Vec<_>, _>>()?;
+            cache.categories.extend(found);
+        }
+        for id in &todo {
+            if !cache.categories.contains(id) {
+                cache.absent_categories.insert(id.clone());
+            }
+        }
+        todo = cache
+            .categories
+            .missing_parents()
+            .into_iter()
+            .filter(|id| !cache.absent_categories.contains(id))
+            .collect();
+    }
+    Ok(())
+}
+
+async fn ensure_sets<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    cache: &mut RunCache,
+    wanted: impl IntoIterator<Item = String>,
+) -> Result<(), ApiError> {
+    let todo: Vec<String> = wanted
+        .into_iter()
+        .filter(|id| !cache.sets.contains_key(id) && !cache.absent_sets.contains(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in todo.chunks(ls::MAX_PAGE) {
+        let req = attribute_sets_by_id(&session.endpoint, chunk)?;
+        for row in fetch_all(session, req, "ItemAttributeSet").await? {
+            let set = ItemAttributeSet::from_value(&row)?;
+            cache.sets.insert(set.item_attribute_set_id.clone(), set);
+        }
+    }
+    for id in todo {
+        if !cache.sets.contains_key(&id) {
+            cache.absent_sets.insert(id);
+        }
+    }
+    Ok(())
+}
+
+/// Loads the variants of `matrices` and plans one listing per matrix.
+async fn plan_matrices<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    cache: &mut RunCache,
+    matrices: Vec<PosMatrix>,
+    settings: &PlanSettings,
+) -> Result<Vec<Listing>, ApiError> {
+    if matrices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let with_tags = matches!(settings.publish.publish_rule, PublishRule::Tag { .. });
+    let ids: Vec<String> = matrices.iter().map(|m| m.item_matrix_id.clone()).collect();
+    let mut variants: BTreeMap<String, Vec<PosItem>> = BTreeMap::new();
+    for chunk in ids.chunks(ls::MAX_PAGE) {
+        let req = variants_of(&session.endpoint, chunk, with_tags)?;
+        for row in fetch_all(session, req, "Item").await? {
+            let v = PosItem::from_value(&row)?;
+            if let Some(m) = v.item.item_matrix_id.clone() {
+                variants.entry(m).or_default().push(v);
+            }
+        }
+    }
+    let mut cat_ids: Vec<String> = matrices
+        .iter()
+        .filter_map(|m| m.category_id.clone())
+        .collect();
+    cat_ids.extend(
+        variants
+            .values()
+            .flatten()
+            .filter_map(|v| v.item.category_id.clone()),
+    );
+    ensure_categories(session, cache, cat_ids).await?;
+    let set_ids: Vec<String> = matrices
+        .iter()
+        .filter_map(|m| {
+            m.item_attribute_set_id.clone().or_else(|| {
+                variants
+                    .get(&m.item_matrix_id)?
+                    .iter()
+                    .find_map(|v| v.item.attributes.as_ref()?.item_attribute_set_id.clone())
+            })
+        })
+        .collect();
+    ensure_sets(session, cache, set_ids.clone()).await?;
+    let mut out = Vec::new();
+    for m in &matrices {
+        let vs = variants.remove(&m.item_matrix_id).unwrap_or_default();
+        let set_id = m.item_attribute_set_id.clone().or_else(|| {
+            vs.iter()
+                .find_map(|v| v.item.attributes.as_ref()?.item_attribute_set_id.clone())
+        });
+        let set = set_id.as_deref().and_then(|s| cache.sets.get(s));
+        out.push(plan_listing(
+            ListingSource::Matrix(m, &vs),
+            &cache.categories,
+            set,
+            settings,
+        ));
+        cache
+            .emitted_matrices
+            .insert(m.item_matrix_id.clone(), m.version.clone());
+    }
+    Ok(out)
+}
+
+/// Emits the listings of one page: every one but the last carries the
+/// cursor from before the page (a replay re-sends unchanged listings,
+/// which PHP skips by fingerprint), the last the cursor after it.
+fn emit_page<H: Host>(
+    out: &crate::job::Output<'_, H>,
+    listings: Vec<Listing>,
+    before: &PublishCursor,
+    after: &PublishCursor,
+    counters: &mut Counters,
+) {
+    let n = listings.len();
+    if n == 0 {
+        if before != after {
+            out.emit(Event::Cursor {
+                flow: "publish".into(),
+                cursor: json!(after),
+            });
+        }
+        return;
+    }
+    for (i, l) in listings.into_iter().enumerate() {
+        counters.listings += 1;
+        if l.visibility == "hidden" {
+            counters.hidden += 1;
+        }
+        let cursor = if i + 1 == n { after } else { before };
+        out.emit(Event::Product {
+            product: Box::new(l),
+            cursor: json!(cursor),
+        });
+    }
+}
+
+/// Incremental publish read: Items, then ItemMatrices, changed since the
+/// cursor.
+pub async fn run_publish<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    settings: &Settings,
+    cursor: Option<PublishCursor>,
+) -> RunResult {
+    let plan_settings = PlanSettings::from(settings);
+    let with_tags = matches!(plan_settings.publish.publish_rule, PublishRule::Tag { .. });
+    let mut cur = cursor.unwrap_or_default();
+    let mut counters = Counters::default();
+    let mut cache = RunCache::default();
+    let bad_cursor = |m: String| {
+        (
+            ApiError::Malformed(ParseError::new("cursor", None, m)),
+            json!({}),
+        )
+    };
+    let item_state = StampState::from_cursor(cur.item.as_ref(), "item").map_err(bad_cursor)?;
+    let matrix_state =
+        StampState::from_cursor(cur.matrix.as_ref(), "matrix").map_err(bad_cursor)?;
+
+    macro_rules! tri {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(e) => {
+                    let e: ApiError = e.into();
+                    return match e {
+                        ApiError::BudgetSpent => Ok(counters.summary(false)),
+                        e => Err((e, counters.summary(false))),
+                    };
+                }
+            }
+        };
+    }
+
+    // Phase 1: Items (simple items, and the matrices of changed variants).
+    let mut scan = StampScan::new(item_state);
+    let mut req = items_since(&session.endpoint, scan.state.since(), with_tags);
+    loop {
+        let resp = tri!(session.call(&req).await);
+        let page = tri!(read_raw_page(&resp.body, "Item"));
+        let items: Vec<PosItem> = tri!(page
+            .rows
+            .iter()
+            .map(PosItem::from_value)
+            .collect::<Result<Vec<_>, _>>());
+        if cur.pass.is_none() {
+            let total = if page.next.is_some() {
+                let count = tri!(
+                    session
+                        .call(&items_count_since(&session.endpoint, scan.state.since()))
+                        .await
+                );
+                tri!(read_raw_page(&count.body, "Item")).count
+            } else {
+                Some(items.len() as u64)
+            };
+            cur.pass = Some(PassProgress { done: 0, total });
+        }
+        let settled_before = session.now_ms() as i64 - SETTLE_MS;
+        let rows: Vec<StampRow<'_>> = items
+            .iter()
+            .map(|p| StampRow {
+                id: &p.item.item_id,
+                ts: &p.item.time_stamp,
+                version: &p.version,
+            })
+            .collect();
+        let before = cur.clone();
+        let (admitted, next_read) =
+            tri!(scan.on_page(&rows, page.next.is_some(), settled_before, "Item"));
+        let admitted: Vec<&PosItem> = admitted.iter().map(|&i| &items[i]).collect();
+
+        let simple: Vec<&PosItem> = admitted
+            .iter()
+            .copied()
+            .filter(|p| p.item.item_matrix_id.is_none())
+            .collect();
+        let mut matrix_ids: Vec<String> = Vec::new();
+        for p in &admitted {
+            if let Some(m) = &p.item.item_matrix_id {
+                if !matrix_ids.contains(m) {
+                    matrix_ids.push(m.clone());
+                }
+            }
+        }
+        tri!(
+            ensure_categories(
+                session,
+                &mut cache,
+                simple.iter().filter_map(|p| p.item.category_id.clone())
+            )
+            .await
+        );
+        let mut listings: Vec<Listing> = simple
+            .iter()
+            .map(|p| {
+                plan_listing(
+                    ListingSource::Simple(p),
+                    &cache.categories,
+                    None,
+                    &plan_settings,
+                )
+            })
+            .collect();
+        let mut matrices: Vec<PosMatrix> = Vec::new();
+        for chunk in matrix_ids.chunks(ls::MAX_PAGE) {
+            let req = tri!(matrices_by_id(&session.endpoint, chunk));
+            for row in tri!(fetch_all(session, req, "ItemMatrix").await) {
+                matrices.push(tri!(PosMatrix::from_value(&row)));
+            }
+        }
+        let missing: Vec<&String> = matrix_ids
+            .iter()
+            .filter(|id| !matrices.iter().any(|m| &m.item_matrix_id == *id))
+            .collect();
+        if !missing.is_empty() {
+            session.out().log(
+                LogLevel::Warning,
+                format!(
+                    "variant items refer to matrix {} which the POS did not return; skipped",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        listings.extend(tri!(
+            plan_matrices(session, &mut cache, matrices, &plan_settings).await
+        ));
+
+        counters.pages += 1;
+        counters.rows += admitted.len() as u64;
+        cur.item = scan.state.to_cursor();
+        if let Some(p) = cur.pass.as_mut() {
+            p.done += admitted.len() as u64;
+        }
+        emit_page(session.out(), listings, &before, &cur, &mut counters);
+        let (done, total) = cur
+            .pass
+            .as_ref()
+            .map(|p| (p.done, p.total))
+            .unwrap_or((0, None));
+        session.out().emit(Event::Progress {
+            flow: "publish".into(),
+            done,
+            total: total.map(|t| t.max(done)),
+        });
+        req = match (next_read, page.next) {
+            (NextRead::Done, _) => break,
+            (NextRead::Follow, Some(next)) => {
+                tri!(session.endpoint.follow_next(&req, &next))
+            }
+            _ => items_since(&session.endpoint, scan.state.since(), with_tags),
+        };
+    }
+
+    // Phase 2: ItemMatrices changed themselves (name, descriptions, images).
+    let mut scan = StampScan::new(matrix_state);
+    let mut req = matrices_since(&session.endpoint, scan.state.since());
+    loop {
+        let resp = tri!(session.call(&req).await);
+        let page = tri!(read_raw_page(&resp.body, "ItemMatrix"));
+        let matrices: Vec<PosMatrix> = tri!(page
+            .rows
+            .iter()
+            .map(PosMatrix::from_value)
+            .collect::<Result<Vec<_>, _>>());
+        let settled_before = session.now_ms() as i64 - SETTLE_MS;
+        let rows: Vec<StampRow<'_>> = matrices
+            .iter()
+            .map(|m| StampRow {
+                id: &m.item_matrix_id,
+                ts: &m.time_stamp,
+                version: &m.version,
+            })
+            .collect();
+        let before = cur.clone();
+        let (admitted, next_read) =
+            tri!(scan.on_page(&rows, page.next.is_some(), settled_before, "ItemMatrix"));
+        // Already planned in this run from the same matrix row: skip.
+        let todo: Vec<PosMatrix> = admitted
+            .iter()
+            .map(|&i| matrices[i].clone())
+            .filter(|m| cache.emitted_matrices.get(&m.item_matrix_id) != Some(&m.version))
+            .collect();
+        let listings = tri!(plan_matrices(session, &mut cache, todo, &plan_settings).await);
+        counters.pages += 1;
+        cur.matrix = scan.state.to_cursor();
+        emit_page(session.out(), listings, &before, &cur, &mut counters);
+        req = match (next_read, page.next) {
+            (NextRead::Done, _) => break,
+            (NextRead::Follow, Some(next)) => {
+                tri!(session.endpoint.follow_next(&req, &next))
+            }
+            _ => matrices_since(&session.endpoint, scan.state.since()),
+        };
+    }
+
+    // Caught up: the pass is over.
+    if let Some(p) = cur.pass.take() {
+        session.out().emit(Event::Progress {
+            flow: "publish".into(),
+            done: p.done,
+            total: Some(p.done),
+        });
+    }
+    session.out().emit(Event::Cursor {
+        flow: "publish".into(),
+        cursor: json!(cur),
+    });
+    Ok(counters.summary(true))
+}
