@@ -4,7 +4,7 @@
 //   pos-sync/sidecar/    sidecar.mjs + core/ (wasm-bindgen output)
 // Usage: node scripts/build.mjs [--core-only] [--debug]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeZip } from './lib/zip.mjs';
@@ -24,7 +24,10 @@ function buildCore() {
   if (profile === 'release') cargoArgs.push('--release');
   run('cargo', cargoArgs);
   const wasm = join(root, 'target', 'wasm32-unknown-unknown', profile, 'pos_sync_core.wasm');
-  const out = join(root, 'js', 'core');
+  // Built beside js/core and swapped in at the end, so a sidecar started
+  // during a build still finds a whole core.
+  const final = join(root, 'js', 'core');
+  const out = join(root, 'js', `.core-build-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   run('wasm-bindgen', ['--target', 'nodejs', '--out-dir', out, wasm]);
   const bg = join(out, 'pos_sync_core_bg.wasm');
@@ -40,6 +43,8 @@ function buildCore() {
   // "module", so the folder gets its own marker (shipped in the zip too).
   writeFileSync(join(out, 'package.json'), '{"type":"commonjs"}\n');
   const after = statSync(bg).size;
+  rmSync(final, { recursive: true, force: true });
+  renameSync(out, final);
   console.log(`build: core wasm ${(after / 1024).toFixed(1)} KiB` +
     (after !== before ? ` (wasm-opt -Oz from ${(before / 1024).toFixed(1)} KiB)` : ''));
 }
