@@ -21,6 +21,7 @@ final class Admin {
 		add_action( 'admin_notices', array( self::class, 'last_run_notice' ) );
 		add_action( 'admin_post_pos_sync_test_connection', array( self::class, 'test_connection' ) );
 		add_action( 'add_meta_boxes_product', array( self::class, 'add_notes_box' ) );
+		OrdersAdmin::hooks();
 	}
 
 	/**

@@ -88,29 +88,19 @@ final class Applier {
 	/**
 	 * Applies one stock event: every level and the cursor, all or nothing.
 	 *
-	 * @param array $event `{type: stock, levels: [{item_id, sku, base, …}], cursor}`.
+	 * @param array $event `{type: stock, levels: [{item_id, sku, base, read_from_ms, read_until_ms, …}], cursor}`.
 	 * @throws \RuntimeException When the database refuses; everything is rolled back.
 	 */
 	public function apply_stock_event( array $event ): void {
 		global $wpdb;
 		$levels = array_values( array_filter( (array) ( $event['levels'] ?? array() ), 'is_array' ) );
-		$buffer = (int) Settings::get( 'safety_buffer' );
 		$links  = array();
 		$wpdb->query( 'START TRANSACTION' );
 		try {
-			$links   = $this->find_products( $levels );
-			$pending = Schema::pending_ledger( array_values( $links ) );
-			_prime_post_caches( array_values( $links ), true, true );
-			foreach ( $levels as $level ) {
-				$item_id = (string) ( $level['item_id'] ?? '' );
-				if ( ! isset( $links[ $item_id ] ) ) {
-					$this->report_unmatched( $level );
-					continue;
-				}
-				$this->apply_level( $links[ $item_id ], $level, $pending[ $links[ $item_id ] ] ?? 0, $buffer );
-			}
-			$this->flush_event();
-			if ( isset( $event['cursor'] ) && is_array( $event['cursor'] ) ) {
+			$this->apply_levels( $levels, $links );
+			Ledger::clear_answered_rechecks( $levels );
+			// A recheck reading ({"recheck": [ids]}) leaves the incremental cursor alone.
+			if ( isset( $event['cursor'] ) && is_array( $event['cursor'] ) && ! array_key_exists( 'recheck', $event['cursor'] ) ) {
 				Settings::store_cursor( $event['cursor'] );
 			}
 			$wpdb->query( 'COMMIT' );
@@ -125,6 +115,57 @@ final class Applier {
 			}
 			wp_cache_delete( Settings::CURSORS_OPTION, 'options' );
 			wp_cache_delete( 'alloptions', 'options' );
+			throw $e;
+		}
+	}
+
+	/**
+	 * The reading window of a level: when its request was sent and answered. A level
+	 * without one (an older core) is taken as read at an unknown earlier time, which
+	 * counts every order and leaves out every restock already sent: web stock errs low.
+	 *
+	 * @param array $level Level.
+	 * @return array{0:int,1:int}
+	 */
+	private static function reading( array $level ): array {
+		$from  = max( 0, (int) ( $level['read_from_ms'] ?? 0 ) );
+		$until = isset( $level['read_until_ms'] ) ? max( $from, (int) $level['read_until_ms'] ) : Ledger::now_ms();
+		return array( $from, $until );
+	}
+
+	/**
+	 * Writes the stock of some levels (max(0, base + ledger term)) inside the caller's
+	 * open transaction; also used by the Publisher for the stock of new listings.
+	 *
+	 * @param array $levels Levels `{item_id, sku, base, read_from_ms?, read_until_ms?}`.
+	 * @param array $links  Set to item id => product id (for the caller's cache cleanup).
+	 * @throws \RuntimeException When the database refuses.
+	 */
+	public function apply_levels( array $levels, array &$links = array() ): void {
+		$buffer   = (int) Settings::get( 'safety_buffer' );
+		$links    = $this->find_products( $levels );
+		$readings = array();
+		foreach ( $levels as $level ) {
+			$item_id = (string) ( $level['item_id'] ?? '' );
+			if ( isset( $links[ $item_id ] ) ) {
+				$readings[ $links[ $item_id ] ] = self::reading( $level );
+			}
+		}
+		$ledger = Schema::pending_ledger( $readings );
+		_prime_post_caches( array_values( $links ), true, true );
+		try {
+			foreach ( $levels as $level ) {
+				$item_id = (string) ( $level['item_id'] ?? '' );
+				if ( ! isset( $links[ $item_id ] ) ) {
+					$this->report_unmatched( $level );
+					continue;
+				}
+				$this->apply_level( $links[ $item_id ], $level, $ledger[ $links[ $item_id ] ] ?? 0, $buffer );
+			}
+			$this->flush_event();
+		} catch ( \Throwable $e ) {
+			$this->touched  = array();
+			$this->log_rows = array();
 			throw $e;
 		}
 	}
@@ -182,14 +223,14 @@ final class Applier {
 	}
 
 	/**
-	 * Writes one product's stock: max(0, base − pending).
+	 * Writes one product's stock: max(0, base + ledger).
 	 *
 	 * @param int   $product_id Product or variation.
 	 * @param array $level      Level from the core.
-	 * @param int   $pending    Pending ledger of the product.
+	 * @param int   $ledger     Signed ledger term of the product for this reading.
 	 * @param int   $buffer     Safety buffer in force (already inside `base`; recorded for the audit).
 	 */
-	private function apply_level( int $product_id, array $level, int $pending, int $buffer ): void {
+	private function apply_level( int $product_id, array $level, int $ledger, int $buffer ): void {
 		global $wpdb;
 		$product = wc_get_product( $product_id );
 		if ( ! $product ) {
@@ -201,7 +242,8 @@ final class Applier {
 			return;
 		}
 		$base    = (int) round( (float) ( $level['base'] ?? 0 ) );
-		$target  = max( 0, $base - $pending );
+		$target  = max( 0, $base + $ledger );
+		$pending = -$ledger; // held back for online orders (net of restocking refunds), as logged.
 		$current = $product->get_stock_quantity( 'edit' );
 		$last    = get_post_meta( $product_id, self::LAST_STOCK_META, true );
 		$edit    = get_post_meta( $product_id, self::EDIT_META, true );
@@ -393,9 +435,13 @@ final class Applier {
 		if ( self::$applying || ! $product instanceof \WC_Product || ! in_array( 'stock_quantity', (array) $props, true ) ) {
 			return;
 		}
-		if ( '' === (string) get_post_meta( $product->get_id(), self::ITEM_META, true ) ) {
+		$item_id = (string) get_post_meta( $product->get_id(), self::ITEM_META, true );
+		if ( '' === $item_id ) {
 			return;
 		}
+		// The POS did not change, so the incremental pull would not bring this item back:
+		// ask the next sync to read it afresh and overwrite the typed figure.
+		Ledger::request_recheck( array( $item_id ) );
 		if ( defined( 'REST_REQUEST' ) && REST_REQUEST ) {
 			$via = __( 'REST API', 'pos-sync' );
 		} elseif ( defined( 'WP_CLI' ) && WP_CLI ) {

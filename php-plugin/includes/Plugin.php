@@ -56,8 +56,10 @@ final class Plugin {
 		add_action( 'init', array( Schema::class, 'maybe_upgrade' ), 5 );
 		add_action( self::CRON_HOOK, array( Runner::class, 'tick' ) );
 		add_action( 'woocommerce_product_object_updated_props', array( Applier::class, 'record_stock_edit' ), 10, 2 );
+		Outbox::hooks();
 		add_filter( 'woocommerce_get_settings_pages', array( Settings::class, 'register_page' ) );
 		Admin::hooks();
+		Publisher::hooks();
 	}
 
 	/**

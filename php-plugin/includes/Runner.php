@@ -15,7 +15,8 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Runner {
 
-	public const LAST_RUN_OPTION = 'pos_sync_last_run';
+	public const LAST_RUN_OPTION  = 'pos_sync_last_run';
+	public const LAST_RUNS_OPTION = 'pos_sync_last_runs';
 	public const PROGRESS_OPTION = 'pos_sync_progress';
 
 	/**
@@ -59,13 +60,68 @@ final class Runner {
 	private Applier $applier;
 
 	/**
-	 * WP-Cron: one sync when the connection is configured.
+	 * Applies product events (publish runs).
+	 *
+	 * @var Publisher
+	 */
+	private Publisher $publisher;
+
+	/**
+	 * Time budget of this run in ms, null: the setting.
+	 *
+	 * @var int|null
+	 */
+	private ?int $budget_ms = null;
+
+	/**
+	 * Extra job fields of this run (`recheck_item_ids` for sync, `outbox` for post_orders).
+	 *
+	 * @var array
+	 */
+	private array $extra = array();
+
+	/**
+	 * When the recheck requests of a sync run were read (ms).
+	 *
+	 * @var int
+	 */
+	private int $recheck_asked_ms = 0;
+
+	/**
+	 * WP-Cron: under one lock, the stock sync; then, when it went well, the due outbox
+	 * rows (post_orders) and the scheduled reconcile, each within what is left of the
+	 * tick's time budget. When the sync fails the POS is unhappy: the rest waits.
 	 */
 	public static function tick(): void {
 		Schema::prune_stock_log( (int) Settings::get( 'log_days' ) );
-		if ( Settings::is_configured() ) {
-			self::run( 'sync' );
+		if ( ! Settings::is_configured() ) {
+			return;
 		}
+		self::locked(
+			0,
+			static function (): array {
+				$started = microtime( true );
+				$budget  = max( 5, (int) Settings::get( 'budget_seconds' ) );
+				$left    = static fn(): int => 1000 * max( 5, (int) ( $budget - ( microtime( true ) - $started ) ) );
+				$sync    = ( new self( 'sync' ) )->execute();
+				if ( empty( $sync['ok'] ) ) {
+					return $sync;
+				}
+				if ( Settings::orders_configured() ) {
+					$rows = Outbox::claim_due();
+					if ( $rows ) {
+						( new self( 'post_orders', array( 'outbox' => $rows ), $left() ) )->execute();
+					}
+				}
+				if ( Reconcile::should_run() ) {
+					( new self( 'reconcile', array(), $left() ) )->execute();
+				}
+				if ( Publisher::is_enabled() ) {
+					( new self( 'publish', array(), $left() ) )->execute();
+				}
+				return $sync;
+			}
+		);
 	}
 
 	/**
@@ -75,9 +131,27 @@ final class Runner {
 	 * @param string $kind sync | reconcile | test_connection.
 	 */
 	public static function run( string $kind ): array {
-		$lock = self::lock_name();
 		// A connection test waits a little for a running sync; cron ticks never wait.
-		$wait = 'test_connection' === $kind ? 10 : 0;
+		return self::locked(
+			'test_connection' === $kind ? 10 : 0,
+			static function () use ( $kind ): array {
+				$extra = array();
+				if ( 'post_orders' === $kind ) {
+					$extra['outbox'] = Outbox::claim_due();
+				}
+				return ( new self( $kind, $extra ) )->execute();
+			}
+		);
+	}
+
+	/**
+	 * Runs $work under the run lock (one sidecar run at a time, site-wide).
+	 *
+	 * @param int      $wait Seconds to wait for the lock.
+	 * @param callable $work Returns the run.
+	 */
+	private static function locked( int $wait, callable $work ): array {
+		$lock = self::lock_name();
 		if ( '1' !== (string) $GLOBALS['wpdb']->get_var( $GLOBALS['wpdb']->prepare( 'SELECT GET_LOCK(%s, %d)', $lock, $wait ) ) ) {
 			$message = __( 'Another POS Sync run is still in progress; this one was skipped.', 'pos-sync' );
 			Log::info( $message );
@@ -88,7 +162,7 @@ final class Runner {
 			);
 		}
 		try {
-			return ( new self( $kind ) )->execute();
+			return $work();
 		} finally {
 			$GLOBALS['wpdb']->query( $GLOBALS['wpdb']->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) );
 		}
@@ -142,9 +216,17 @@ final class Runner {
 	/**
 	 * A run of one kind.
 	 *
-	 * @param string $kind Job kind.
+	 * @param string   $kind      Job kind.
+	 * @param array    $extra     Extra job fields (`outbox` for post_orders).
+	 * @param int|null $budget_ms Time budget (default: the setting).
 	 */
-	private function __construct( string $kind ) {
+	private function __construct( string $kind, array $extra = array(), ?int $budget_ms = null ) {
+		if ( 'sync' === $kind && ! isset( $extra['recheck_item_ids'] ) ) {
+			$extra['recheck_item_ids'] = Ledger::recheck_item_ids();
+			$this->recheck_asked_ms    = Ledger::now_ms();
+		}
+		$this->extra     = $extra;
+		$this->budget_ms = $budget_ms;
 		$this->run     = array(
 			'kind'        => $kind,
 			'run_id'      => gmdate( 'Ymd-His' ) . '-' . wp_generate_password( 6, false ),
@@ -158,6 +240,7 @@ final class Runner {
 			'events'      => 0,
 		);
 		$this->applier = new Applier( $this->run['run_id'] );
+		$this->publisher = new Publisher( $this->run['run_id'], $this->applier );
 	}
 
 	/**
@@ -180,7 +263,7 @@ final class Runner {
 			return $this->finish( sprintf( __( 'The sidecar script is missing (%s); reinstall the plugin.', 'pos-sync' ), $sidecar ) );
 		}
 
-		$budget_ms = 1000 * max( 5, (int) Settings::get( 'budget_seconds' ) );
+		$budget_ms = $this->budget_ms ?? 1000 * max( 5, (int) Settings::get( 'budget_seconds' ) );
 		/**
 		 * Filters the seconds given to the sidecar beyond its budget before it is stopped.
 		 *
@@ -188,20 +271,35 @@ final class Runner {
 		 */
 		$margin    = max( 1, (int) apply_filters( 'pos_sync_timeout_margin_s', self::TIMEOUT_MARGIN_S ) );
 		$deadline  = microtime( true ) + $budget_ms / 1000 + $margin;
+		$budget_at = microtime( true ) + $budget_ms / 1000;
 		if ( function_exists( 'set_time_limit' ) ) {
 			@set_time_limit( (int) ( $budget_ms / 1000 ) + $margin + 30 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
 		}
 		ignore_user_abort( true );
 
-		$job = array(
-			'v'         => 1,
-			'kind'      => $this->run['kind'],
-			'now_ms'    => (int) floor( microtime( true ) * 1000 ),
-			'budget_ms' => $budget_ms,
-			'settings'  => Settings::for_job(),
-			'tokens'    => Settings::tokens(),
-			'cursors'   => Settings::cursors(),
+		$job = array_merge(
+			array(
+				'v'         => 1,
+				'kind'      => $this->run['kind'],
+				'now_ms'    => (int) floor( microtime( true ) * 1000 ),
+				'budget_ms' => $budget_ms,
+				'settings'  => 'post_orders' === $this->run['kind'] ? Settings::for_order_job() : Settings::for_job(),
+				'tokens'    => Settings::tokens(),
+				'cursors'   => Settings::cursors(),
+			),
+			$this->extra
 		);
+		if ( 'post_orders' === $this->run['kind'] && empty( $job['outbox'] ) ) {
+			$this->run['ok']     = true;
+			$this->run['result'] = array(
+				'ok'      => true,
+				'summary' => array( 'rows' => 0 ),
+			);
+			return $this->finish( null );
+		}
+		if ( 'publish' === $this->run['kind'] ) {
+			$job['settings'] = array_merge( $job['settings'], Publisher::job_settings() );
+		}
 
 		// phpcs:ignore Generic.PHP.ForbiddenFunctions.Found -- an argument array, no shell.
 		$this->process = proc_open(
@@ -228,13 +326,21 @@ final class Runner {
 			2 => '',
 		);
 		$stderr    = array();
-		$exit_code = null;
-		$failure   = null;
-		$open      = array(
+		$exit_code    = null;
+		$failure      = null;
+		$budget_spent = false;
+		$open         = array(
 			1 => $this->pipes[1],
 			2 => $this->pipes[2],
 		);
 		while ( $open ) {
+			if ( 'publish' === $this->run['kind'] && microtime( true ) > $budget_at ) {
+				// Writing listings is slower than reading them: stop at the budget. Every
+				// listing applied so far is kept with its cursor; the next tick goes on.
+				$budget_spent = true;
+				$this->kill();
+				break;
+			}
 			if ( microtime( true ) > $deadline ) {
 				/* translators: %d: seconds */
 				$failure = sprintf( __( 'The sidecar exceeded its time budget (%d s) and was stopped; the next run resumes from the last saved cursor.', 'pos-sync' ), (int) ( $budget_ms / 1000 ) + $margin );
@@ -280,6 +386,10 @@ final class Runner {
 		}
 		$exit_code               = $this->wait_exit();
 		$this->run['exit_code']  = $exit_code;
+		if ( $budget_spent && null === $failure ) {
+			$this->run['summary']['done'] = false;
+			return $this->finish( null );
+		}
 		if ( null === $failure && null !== $this->signal ) {
 			/* translators: %d: signal number */
 			$failure = $this->run['error'] ?? sprintf( __( 'The sidecar was killed (signal %d) before it finished; every batch applied so far is kept and the next run resumes from the saved cursor.', 'pos-sync' ), $this->signal );
@@ -338,6 +448,35 @@ final class Runner {
 					return sprintf( __( 'Applying stock failed and was rolled back (%s); the next run retries from the saved cursor.', 'pos-sync' ), $e->getMessage() );
 				}
 				break;
+			case 'sale_posted':
+				try {
+					Outbox::apply_posted( $event );
+				} catch ( \Throwable $e ) {
+					/* translators: 1: reference number, 2: database error */
+					return sprintf( __( 'Recording that %1$s is in the POS failed (%2$s); the next run looks it up again and records it then.', 'pos-sync' ), (string) ( $event['reference'] ?? '?' ), $e->getMessage() );
+				}
+				break;
+			case 'outbox_failed':
+				try {
+					Outbox::apply_failed( $event );
+				} catch ( \Throwable $e ) {
+					/* translators: 1: reference number, 2: database error */
+					return sprintf( __( 'Recording the failure of %1$s failed (%2$s); it is sent again on the next run.', 'pos-sync' ), (string) ( $event['reference'] ?? '?' ), $e->getMessage() );
+				}
+				break;
+			case 'product':
+				try {
+					$this->publisher->apply_product_event( $event );
+				} catch ( \Throwable $e ) {
+					/* translators: %s: what failed */
+					return sprintf( __( 'Publishing failed and was rolled back (%s); the next run retries from the saved cursor.', 'pos-sync' ), $e->getMessage() );
+				}
+				break;
+			case 'cursor':
+				if ( 'publish' === ( $event['flow'] ?? '' ) ) {
+					Publisher::store_cursor( $event['cursor'] ?? null );
+				}
+				break;
 			case 'progress':
 				$progress                                      = (array) get_option( self::PROGRESS_OPTION, array() );
 				$progress[ (string) ( $event['flow'] ?? '' ) ] = array(
@@ -346,6 +485,9 @@ final class Runner {
 					'at'    => time(),
 				);
 				update_option( self::PROGRESS_OPTION, $progress, false );
+				if ( 'publish' === ( $event['flow'] ?? '' ) ) {
+					Publisher::record_progress( $event );
+				}
 				break;
 			case 'log':
 				$context = is_array( $event['context'] ?? null ) ? $event['context'] : array();
@@ -419,15 +561,25 @@ final class Runner {
 		$this->run['finished_at'] = time();
 		$this->run['ok']          = null === $failure;
 		$this->run['error']       = $failure;
-		$this->run['summary']     = array_merge( $this->run['summary'], array( 'applied' => $this->applier->counts ) );
+		$this->run['summary']     = array_merge( $this->run['summary'], array( 'applied' => $this->applier->counts ), 'publish' === $this->run['kind'] ? array( 'published' => $this->publisher->summary() ) : array() );
 		$this->applier->finish();
+		if ( null === $failure && 'sync' === $this->run['kind'] && ! empty( $this->extra['recheck_item_ids'] ) && false !== ( $this->run['summary']['done'] ?? true ) ) {
+			// The recheck readings all came back: an item the POS did not return is not asked again.
+			Ledger::forget_rechecks( $this->extra['recheck_item_ids'], $this->recheck_asked_ms );
+		}
 		if ( null !== $failure ) {
 			Log::error( sprintf( /* translators: 1: run ID, 2: job kind, 3: cause */ __( 'Run %1$s (%2$s) failed: %3$s', 'pos-sync' ), $this->run['run_id'], $this->run['kind'], $failure ) );
 		} else {
 			Log::info( sprintf( /* translators: 1: run ID, 2: job kind, 3: counts */ __( 'Run %1$s (%2$s) done: %3$s', 'pos-sync' ), $this->run['run_id'], $this->run['kind'], wp_json_encode( $this->run['summary'] ) ) );
 		}
 		if ( 'test_connection' !== $this->run['kind'] ) {
-			update_option( self::LAST_RUN_OPTION, $this->run, false );
+			// The admin notice speaks of the last sync; every kind keeps its own last run.
+			if ( 'sync' === $this->run['kind'] ) {
+				update_option( self::LAST_RUN_OPTION, $this->run, false );
+			}
+			$runs                       = (array) get_option( self::LAST_RUNS_OPTION, array() );
+			$runs[ $this->run['kind'] ] = $this->run;
+			update_option( self::LAST_RUNS_OPTION, $runs, false );
 		}
 		return $this->run;
 	}

@@ -15,14 +15,14 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Schema {
 
-	public const DB_VERSION        = '1';
+	public const DB_VERSION        = '2';
 	public const DB_VERSION_OPTION = 'pos_sync_db_version';
 
 	/**
-	 * Outbox states whose quantities the POS already knows (or that will never reach it).
-	 * Every other state (pending, posting, failed, parked) still counts in the pending ledger.
+	 * Outbox rows in this state never reach the POS and are left out of the pending ledger.
+	 * Every other row counts by the ledger rule (Ledger.php), posted ones included.
 	 */
-	public const SETTLED_STATES = array( 'posted', 'cancelled' );
+	public const CANCELLED_STATE = 'cancelled';
 
 	/**
 	 * Table names.
@@ -36,6 +36,13 @@ final class Schema {
 	 */
 	public static function outbox_lines(): string {
 		return $GLOBALS['wpdb']->prefix . 'pos_sync_outbox_lines';
+	}
+
+	/**
+	 * Items to read afresh at the next sync (`recheck_item_ids`), with when it was asked.
+	 */
+	public static function recheck(): string {
+		return $GLOBALS['wpdb']->prefix . 'pos_sync_recheck';
 	}
 
 	/**
@@ -55,9 +62,13 @@ final class Schema {
 		$outbox  = self::outbox();
 		$lines   = self::outbox_lines();
 		$log     = self::stock_log();
+		$recheck = self::recheck();
+		$from    = (string) get_option( self::DB_VERSION_OPTION );
 
-		// qty in outbox lines: quantity taken from POS stock once posted, so + for an order
-		// line and − for a restocking refund line; the pending ledger is their sum.
+		// qty in outbox lines is signed as the core's ledger rule wants it (src/sync/ledger.rs):
+		// − for an order line, + for a restocking refund line; money-only refunds have none.
+		// first_attempt_at_ms / posted_at_ms (ms since the epoch) say when a row was first
+		// handed to the sidecar and when the POS confirmed it.
 		dbDelta(
 			"CREATE TABLE {$outbox} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -69,13 +80,20 @@ final class Schema {
   attempts int(10) unsigned NOT NULL DEFAULT 0,
   last_error text NULL,
   next_attempt_at datetime NULL,
+  retry_at_ms bigint(20) unsigned NULL,
+  claimed_until_ms bigint(20) unsigned NULL,
+  first_attempt_at_ms bigint(20) unsigned NULL,
+  posted_at_ms bigint(20) unsigned NULL,
   pos_sale_id varchar(32) NULL,
+  pos_customer_id varchar(32) NULL,
+  payload longtext NULL,
   created_at datetime NOT NULL,
   updated_at datetime NOT NULL,
   posted_at datetime NULL,
   PRIMARY KEY  (id),
   UNIQUE KEY reference_number (reference_number),
-  KEY state (state)
+  KEY state (state),
+  KEY order_id (order_id)
 ) {$collate};
 CREATE TABLE {$lines} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -86,6 +104,11 @@ CREATE TABLE {$lines} (
   PRIMARY KEY  (id),
   KEY outbox_id (outbox_id),
   KEY product_id (product_id)
+) {$collate};
+CREATE TABLE {$recheck} (
+  item_id varchar(32) NOT NULL,
+  requested_at_ms bigint(20) unsigned NOT NULL,
+  PRIMARY KEY  (item_id)
 ) {$collate};
 CREATE TABLE {$log} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -104,6 +127,12 @@ CREATE TABLE {$log} (
   KEY created_at (created_at)
 ) {$collate};"
 		);
+		if ( '1' === $from ) {
+			// Version 1 signed lines the other way (+ for orders) and had no ms timestamps:
+			// flip the signs; a row posted then counts as confirmed long before any reading.
+			$wpdb->query( "UPDATE {$lines} SET qty = -qty" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$wpdb->query( "UPDATE {$outbox} SET posted_at_ms = 1, first_attempt_at_ms = COALESCE( first_attempt_at_ms, 1 ) WHERE state = 'posted' AND posted_at_ms IS NULL" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		}
 		update_option( self::DB_VERSION_OPTION, self::DB_VERSION );
 	}
 
@@ -121,7 +150,7 @@ CREATE TABLE {$log} (
 	 */
 	public static function drop(): void {
 		global $wpdb;
-		foreach ( array( self::outbox_lines(), self::outbox(), self::stock_log() ) as $table ) {
+		foreach ( array( self::outbox_lines(), self::outbox(), self::stock_log(), self::recheck() ) as $table ) {
 			$wpdb->query( "DROP TABLE IF EXISTS {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		}
 		delete_option( self::DB_VERSION_OPTION );
@@ -143,32 +172,12 @@ CREATE TABLE {$log} (
 	}
 
 	/**
-	 * The pending ledger of some products: quantity of not yet settled outbox lines.
-	 * A locking read inside the caller's transaction, so an order recorded while the
-	 * stock is being written waits for it instead of slipping between read and write.
+	 * The pending ledger of some products, each for its own reading: see Ledger::for_readings().
 	 *
-	 * @param int[] $product_ids Products.
-	 * @return array<int,int> product id => pending quantity (only non-zero ones).
+	 * @param array<int,array{0:int,1:int}> $readings product id => [read_from_ms, read_until_ms].
+	 * @return array<int,int> product id => signed ledger term (only non-zero ones).
 	 */
-	public static function pending_ledger( array $product_ids ): array {
-		global $wpdb;
-		$ids = array_values( array_unique( array_map( 'intval', $product_ids ) ) );
-		if ( ! $ids ) {
-			return array();
-		}
-		$outbox   = self::outbox();
-		$lines    = self::outbox_lines();
-		$in_ids   = implode( ',', $ids );
-		$settled  = "'" . implode( "','", array_map( 'esc_sql', self::SETTLED_STATES ) ) . "'";
-		$rows     = $wpdb->get_results(
-			"SELECT l.product_id, l.qty FROM {$lines} l JOIN {$outbox} o ON o.id = l.outbox_id
-			 WHERE l.product_id IN ({$in_ids}) AND o.state NOT IN ({$settled}) FOR UPDATE", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-			ARRAY_A
-		);
-		$pending = array();
-		foreach ( (array) $rows as $row ) {
-			$pending[ (int) $row['product_id'] ] = ( $pending[ (int) $row['product_id'] ] ?? 0 ) + (int) $row['qty'];
-		}
-		return array_filter( $pending );
+	public static function pending_ledger( array $readings ): array {
+		return Ledger::for_readings( $readings );
 	}
 }

@@ -35,6 +35,89 @@ final class Settings {
 			'node_path'      => '',
 			'budget_seconds' => 25,
 			'log_days'       => 90,
+			'reconcile_every' => 'daily',
+		) + self::order_defaults() + Publisher::setting_defaults();
+	}
+
+	/**
+	 * Defaults of the orders and refunds settings.
+	 */
+	public static function order_defaults(): array {
+		return array(
+			'order_statuses'   => 'processing,completed',
+			'reference_prefix' => 'WEB-',
+			'pos_shop_id'      => '',
+			'register_id'      => '',
+			'employee_id'      => '',
+			'payment_types'    => '',
+			'shipping_item_id' => '',
+			'refund_item_id'   => '',
+			'max_attempts'     => 8,
+		);
+	}
+
+	/**
+	 * Shop, register and employee are set: orders can be posted.
+	 */
+	public static function orders_configured(): bool {
+		$s = self::all();
+		foreach ( array( 'pos_shop_id', 'register_id', 'employee_id' ) as $key ) {
+			if ( '' === trim( (string) $s[ $key ] ) ) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/**
+	 * Order statuses that mean "paid".
+	 *
+	 * @return string[] Without the wc- prefix.
+	 */
+	public static function paid_statuses(): array {
+		$statuses = array_map( static fn( $s ) => preg_replace( '/^wc-/', '', sanitize_key( trim( $s ) ) ), explode( ',', (string) self::get( 'order_statuses' ) ) );
+		return array_values( array_filter( $statuses, 'strlen' ) );
+	}
+
+	/**
+	 * The payment-type mapping typed as `gateway=ID` pairs (commas or new lines; `default=ID`).
+	 *
+	 * @param string $text Setting value.
+	 * @return array<string,string> gateway id => POS paymentTypeID.
+	 */
+	public static function parse_payment_types( string $text ): array {
+		$map = array();
+		foreach ( preg_split( '/[\r\n,]+/', $text ) as $pair ) {
+			if ( preg_match( '/^\s*([A-Za-z0-9_\-]+)\s*[=:]\s*(\d+)\s*$/', $pair, $m ) ) {
+				$map[ $m[1] ] = $m[2];
+			}
+		}
+		return $map;
+	}
+
+	/**
+	 * The settings part of a post_orders job (src/sync/orders.rs, OrderSettings).
+	 */
+	public static function for_order_job(): array {
+		$s        = self::all();
+		$shipping = '' !== trim( (string) $s['shipping_item_id'] )
+			? array(
+				'mode'    => 'item',
+				'item_id' => trim( (string) $s['shipping_item_id'] ),
+			)
+			: array( 'mode' => 'exclude' );
+		return array_merge(
+			self::for_job(),
+			array(
+				'shop_id'          => trim( (string) $s['pos_shop_id'] ),
+				'register_id'      => trim( (string) $s['register_id'] ),
+				'employee_id'      => trim( (string) $s['employee_id'] ),
+				'payment_types'    => (object) self::parse_payment_types( (string) $s['payment_types'] ),
+				'shipping'         => $shipping,
+				'refund_item_id'   => trim( (string) $s['refund_item_id'] ),
+				'reference_source' => 'WooCommerce',
+				'max_attempts'     => max( 1, (int) $s['max_attempts'] ),
+			)
 		);
 	}
 
@@ -132,10 +215,63 @@ final class Settings {
 			$errors[] = __( 'The time budget must be between 5 and 300 seconds; the previous value is kept.', 'pos-sync' );
 		}
 
+		if ( array_key_exists( 'reconcile_every', $posted ) ) {
+			$every = (string) $posted['reconcile_every'];
+			if ( isset( Reconcile::INTERVALS[ $every ] ) ) {
+				$new['reconcile_every'] = $every;
+			} else {
+				$errors[] = __( 'The full reconcile runs hourly, daily, weekly or never; the previous value is kept.', 'pos-sync' );
+			}
+		}
+
+		// Orders: fields left out of the form keep their value.
+		foreach ( array( 'pos_shop_id', 'register_id', 'employee_id', 'shipping_item_id', 'refund_item_id' ) as $key ) {
+			if ( ! array_key_exists( $key, $posted ) ) {
+				continue;
+			}
+			$value = trim( (string) $posted[ $key ] );
+			if ( '' === $value || preg_match( '/^\d+$/', $value ) ) {
+				$new[ $key ] = $value;
+			} else {
+				/* translators: %s: the value that was typed */
+				$errors[] = sprintf( __( 'POS IDs are whole numbers (got “%s”); the previous value is kept.', 'pos-sync' ), $value );
+			}
+		}
+		if ( array_key_exists( 'order_statuses', $posted ) ) {
+			$statuses = array_map( static fn( $s ) => preg_replace( '/^wc-/', '', sanitize_key( trim( $s ) ) ), explode( ',', (string) $posted['order_statuses'] ) );
+			$statuses = array_values( array_filter( $statuses, 'strlen' ) );
+			$new['order_statuses'] = $statuses ? implode( ',', $statuses ) : self::order_defaults()['order_statuses'];
+		}
+		if ( array_key_exists( 'reference_prefix', $posted ) ) {
+			$prefix = trim( (string) $posted['reference_prefix'] );
+			if ( preg_match( '/^[A-Za-z0-9_\-]{0,20}$/', $prefix ) ) {
+				$new['reference_prefix'] = $prefix;
+			} else {
+				$errors[] = __( 'The reference prefix may hold up to 20 letters, digits, - and _; the previous value is kept.', 'pos-sync' );
+			}
+		}
+		if ( array_key_exists( 'payment_types', $posted ) ) {
+			$text = trim( (string) $posted['payment_types'] );
+			$map  = self::parse_payment_types( $text );
+			$new['payment_types'] = implode( ', ', array_map( static fn( $k, $v ) => $k . '=' . $v, array_keys( $map ), $map ) );
+			if ( '' !== $text && count( $map ) !== count( array_filter( array_map( 'trim', preg_split( '/[\r\n,]+/', $text ) ), 'strlen' ) ) ) {
+				$errors[] = __( 'Payment types are pairs gateway=POS payment type ID (for example bacs=7, default=1); pairs that were not were left out.', 'pos-sync' );
+			}
+		}
+		if ( array_key_exists( 'max_attempts', $posted ) ) {
+			$attempts = trim( (string) $posted['max_attempts'] );
+			if ( preg_match( '/^\d+$/', $attempts ) && (int) $attempts >= 1 && (int) $attempts <= 50 ) {
+				$new['max_attempts'] = (int) $attempts;
+			} else {
+				$errors[] = __( 'Attempts before an order needs attention must be between 1 and 50; the previous value is kept.', 'pos-sync' );
+			}
+		}
+
 		$secret = (string) ( $posted['client_secret'] ?? '' );
 		if ( '' !== trim( $secret ) ) {
 			$new['client_secret'] = trim( $secret );
 		}
+		Publisher::validate_settings( $posted, $new, $errors );
 		update_option( self::OPTION, $new, false );
 
 		$refresh = trim( (string) ( $posted['refresh_token'] ?? '' ) );
@@ -222,6 +358,9 @@ final class Settings {
 		$cursors = self::cursors();
 		if ( array_key_exists( 'reconcile', $cursor ) ) {
 			$cursors['reconcile'] = $cursor['reconcile'];
+			if ( null === $cursor['reconcile'] ) {
+				Reconcile::pass_finished();
+			}
 		} else {
 			$cursors['item_shop'] = $cursor;
 		}

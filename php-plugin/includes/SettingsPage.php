@@ -33,7 +33,7 @@ final class SettingsPage extends \WC_Settings_Page {
 		$saved  = __( 'saved — leave blank to keep', 'pos-sync' );
 		$field  = static fn( string $key ): string => Settings::OPTION . '[' . $key . ']';
 
-		return array(
+		$fields = array(
 			array(
 				'title' => __( 'Lightspeed Retail connection', 'pos-sync' ),
 				'type'  => 'title',
@@ -161,6 +161,7 @@ final class SettingsPage extends \WC_Settings_Page {
 				'id'   => 'pos_sync_runner',
 			),
 		);
+		return array_merge( $fields, OrdersAdmin::settings_fields( $field ), Publisher::settings_fields( $field ) );
 	}
 
 	/**

@@ -2,6 +2,7 @@
 // sidecar would send them (PROTOCOL.md), checked against what WooCommerce shows.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
 
@@ -13,14 +14,19 @@ $make = function ( $sku, $qty, $manage = true ) {
   $p = new WC_Product_Simple(); $p->set_name( 'Product ' . $sku ); $p->set_sku( $sku ); $p->set_regular_price( '10' );
   $p->set_manage_stock( $manage ); if ( $manage ) { $p->set_stock_quantity( $qty ); } return $p->save();
 };
+// Levels read now unless they say otherwise (the core stamps every level with its reading window).
 $apply = function ( $levels, $cursor = null, $run = 'test-run' ) {
+  $now = PosSync\\Ledger::now_ms();
+  foreach ( $levels as &$l ) { $l += array( 'read_from_ms' => $now, 'read_until_ms' => $now ); } unset( $l );
   $a = new PosSync\\Applier( $run ); $a->apply_stock_event( array( 'v' => 1, 'type' => 'stock', 'levels' => $levels, 'cursor' => $cursor ) ); $a->finish(); return $a->counts;
 };
-$pend = function ( $ref, $state, $lines ) {
+// An outbox row with signed lines (orders −, restocking refunds +) and its timestamps.
+$pend = function ( $ref, $state, $lines, $first_attempt_at_ms = null, $posted_at_ms = null ) {
   global $wpdb; $now = current_time( 'mysql', true );
-  $wpdb->insert( PosSync\\Schema::outbox(), array( 'reference_number' => $ref, 'state' => $state, 'created_at' => $now, 'updated_at' => $now ) );
+  $wpdb->insert( PosSync\\Schema::outbox(), array_filter( array( 'reference_number' => $ref, 'state' => $state, 'created_at' => $now, 'updated_at' => $now, 'first_attempt_at_ms' => $first_attempt_at_ms, 'posted_at_ms' => $posted_at_ms ), fn( $v ) => null !== $v ) );
   $id = $wpdb->insert_id;
   foreach ( $lines as $pid => $qty ) { $wpdb->insert( PosSync\\Schema::outbox_lines(), array( 'outbox_id' => $id, 'product_id' => $pid, 'qty' => $qty ) ); }
+  return $id;
 };
 $stock = function ( $id ) {
   global $wpdb; wp_cache_flush(); $p = wc_get_product( $id );
@@ -66,13 +72,13 @@ if (skip) {
       assert.equal(r.qty, 3);
     });
 
-    test('subtracts the pending ledger (orders minus restocking refunds, posted rows ignored) and floors at 0', async () => {
+    test('subtracts the pending ledger (orders minus restocking refunds, rows confirmed before the reading ignored) and floors at 0', async () => {
       const r = await php(`
         $b = $make( 'B-1', 50 ); $c = $make( 'C-1', 50 );
-        $pend( 'web-1001', 'pending', array( $b => 2 ) );
-        $pend( 'web-1002', 'failed', array( $b => 1, $c => 9 ) );
-        $pend( 'web-r-1', 'pending', array( $b => -1 ) );       // restocking refund not yet in the POS
-        $pend( 'web-0999', 'posted', array( $b => 5 ) );        // already in the POS figure
+        $pend( 'web-1001', 'pending', array( $b => -2 ) );
+        $pend( 'web-1002', 'retry', array( $b => -1, $c => -9 ), 1000 );
+        $pend( 'web-r-1', 'pending', array( $b => 1 ) );        // restocking refund never sent to the POS
+        $pend( 'web-0999', 'posted', array( $b => -5 ), 1000, 2000 ); // confirmed long before the reading: in the POS figure
         $apply( array( array( 'item_id' => '2001', 'sku' => 'B-1', 'base' => 10 ), array( 'item_id' => '2002', 'sku' => 'C-1', 'base' => 4 ) ) );
         global $wpdb;
         return array( $stock( $b ), $stock( $c ), $wpdb->get_results( "SELECT item_id, from_qty, to_qty, pos_base, pending, run_id FROM {$wpdb->prefix}pos_sync_stock_log WHERE item_id IN ('2001','2002') ORDER BY item_id", ARRAY_A ) );`);
@@ -109,7 +115,7 @@ if (skip) {
         $id = $make( 'D-1', 0 );
         $apply( array( array( 'item_id' => '3001', 'sku' => 'D-1', 'base' => 6 ) ) );
         wc_update_product_stock( $id, 2, 'decrease' );          // checkout of 2
-        $pend( 'web-2001', 'pending', array( $id => 2 ) );      // and its outbox row
+        $pend( 'web-2001', 'pending', array( $id => -2 ) );     // and its outbox row (an order line is negative)
         $counts = $apply( array( array( 'item_id' => '3001', 'sku' => 'D-1', 'base' => 6 ) ) ); // POS still says 6
         return array( $stock( $id )['qty'], $counts, get_post_meta( $id, '_pos_sync_notes', true ) );`);
       assert.equal(r[0], 4);
@@ -198,6 +204,53 @@ if (skip) {
       assert.match(html, /Product B-1<\/a> <mark>overwrote a hand edit<\/mark>/);
       assert.match(html, /<td>2001<\/td><td>99<\/td><td>8<\/td><td>10<\/td><td>2<\/td><td>0<\/td>/);
       assert.doesNotMatch(html, /name="save"/);
+    });
+
+    test('every case of the core\'s ledger rule (tests/fixtures/ledger-cases.json) gives the same ledger and web stock here, from real rows', async () => {
+      const { cases } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'ledger-cases.json'), 'utf8'));
+      assert.ok(cases.length >= 10);
+      const got = await php(`
+        $out = array();
+        foreach ( $args as $i => $case ) {
+          $sku = 'LEDGER-' . $i; $item = (string) ( 90000 + $i );
+          $id = $make( $sku, 0 );
+          foreach ( $case['rows'] as $j => $row ) {
+            $state = isset( $row['posted_at_ms'] ) ? 'posted' : ( isset( $row['first_attempt_at_ms'] ) ? 'sending' : 'pending' );
+            $pend( "ledger-$i-$j", $state, array( $id => $row['qty'] ), $row['first_attempt_at_ms'] ?? null, $row['posted_at_ms'] ?? null );
+          }
+          $level = array( 'item_id' => $item, 'sku' => $sku, 'base' => $case['base'], 'read_from_ms' => $case['read_from_ms'], 'read_until_ms' => $case['read_until_ms'] );
+          global $wpdb; $wpdb->query( 'START TRANSACTION' );
+          $ledger = PosSync\\Ledger::for_readings( array( $id => array( $case['read_from_ms'], $case['read_until_ms'] ) ) )[ $id ] ?? 0;
+          $wpdb->query( 'COMMIT' );
+          $apply( array( $level ) );
+          $out[] = array( 'name' => $case['name'], 'ledger' => $ledger, 'web' => $stock( $id )['qty'] );
+        }
+        return $out;`, cases);
+      assert.deepEqual(got, cases.map((c) => ({ name: c.name, ledger: c.ledger, web: c.web })));
+    });
+
+    test('a batch of levels with different reading windows gets each its own ledger', async () => {
+      const r = await php(`
+        $x = $make( 'W-1', 0 ); $y = $make( 'W-2', 0 );
+        $pend( 'win-1', 'posted', array( $x => -2, $y => -2 ), 900, 1500 ); // confirmed at 1500
+        $apply( array(
+          array( 'item_id' => '95001', 'sku' => 'W-1', 'base' => 10, 'read_from_ms' => 1000, 'read_until_ms' => 1100 ), // read before the confirmation: still subtracted
+          array( 'item_id' => '95002', 'sku' => 'W-2', 'base' => 10, 'read_from_ms' => 2000, 'read_until_ms' => 2100 ), // read after it: in the POS figure
+        ) );
+        return array( $stock( $x )['qty'], $stock( $y )['qty'] );`);
+      assert.deepEqual(r, [8, 10]);
+    });
+
+    test('a recheck reading leaves the incremental cursor alone and clears only the requests it answers', async () => {
+      const r = await php(`
+        $id = $make( 'RC-1', 0 );
+        $apply( array( array( 'item_id' => '96001', 'sku' => 'RC-1', 'base' => 3 ) ), array( 'ts' => '2026-04-01T00:00:00+00:00', 'ids' => array( '1' ) ) );
+        PosSync\\Ledger::request_recheck( array( '96001' ), 5000 );
+        $apply( array( array( 'item_id' => '96001', 'sku' => 'RC-1', 'base' => 4, 'read_from_ms' => 4000, 'read_until_ms' => 6000 ) ), array( 'recheck' => array( '96001' ) ) );
+        $still = PosSync\\Ledger::recheck_item_ids();
+        $apply( array( array( 'item_id' => '96001', 'sku' => 'RC-1', 'base' => 5, 'read_from_ms' => 5001, 'read_until_ms' => 5002 ) ), array( 'recheck' => array( '96001' ) ) );
+        return array( $still, PosSync\\Ledger::recheck_item_ids(), $stock( $id )['qty'], PosSync\\Settings::cursors()['item_shop']['ts'] );`);
+      assert.deepEqual(r, [['96001'], [], 5, '2026-04-01T00:00:00+00:00']);
     });
 
     test('no PHP notice in the debug log', () => {

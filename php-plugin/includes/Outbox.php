@@ -1,0 +1,438 @@
+<?php
+/**
+ * The outbox: paid orders and refunds waiting for the POS (docs/PROTOCOL.md,
+ * "Orders and refunds"). Hooks write one row per order or refund with the raw
+ * WooCommerce facts as its payload; the runner hands due rows to a post_orders job
+ * and records what the POS answered. Its lines are the pending ledger (Ledger.php).
+ * Rows are never deleted.
+ *
+ * @package PosSync
+ */
+
+namespace PosSync;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Outbox rows: written by hooks, claimed by the runner, settled by events.
+ */
+final class Outbox {
+
+	/**
+	 * pending → sending → posted | retry (retry_at_ms) | attention; cancelled never goes.
+	 * A row still `sending` when a run starts was left by a run that died: it is due
+	 * again (the core looks its reference up before posting anything).
+	 */
+	public const DUE_STATES = array( 'pending', 'sending', 'retry' );
+
+	/**
+	 * Rows per post_orders job.
+	 */
+	public const BATCH = 50;
+
+	/**
+	 * Wires the order and refund hooks.
+	 */
+	public static function hooks(): void {
+		foreach ( Settings::paid_statuses() as $status ) {
+			add_action( 'woocommerce_order_status_' . $status, array( self::class, 'order_paid' ), 20, 1 );
+		}
+		add_action( 'woocommerce_refund_created', array( self::class, 'refund_created' ), 20, 2 );
+	}
+
+	/**
+	 * The POS reference number of an order (prefix + order number) or a refund (prefix + R + id).
+	 *
+	 * @param \WC_Abstract_Order $order_or_refund Order or refund.
+	 */
+	public static function reference( $order_or_refund ): string {
+		$prefix = (string) Settings::get( 'reference_prefix' );
+		if ( $order_or_refund instanceof \WC_Order_Refund ) {
+			return $prefix . 'R' . $order_or_refund->get_id();
+		}
+		return $prefix . $order_or_refund->get_order_number();
+	}
+
+	/**
+	 * An order became paid: one outbox row (idempotent on its reference).
+	 *
+	 * @param int $order_id Order.
+	 */
+	public static function order_paid( $order_id ): void {
+		$order = wc_get_order( $order_id );
+		if ( ! $order instanceof \WC_Order || $order instanceof \WC_Order_Refund ) {
+			return;
+		}
+		$payload = self::order_payload( $order );
+		$ledger  = array();
+		foreach ( $payload['lines'] as $line ) {
+			if ( (int) $line['product_id'] > 0 && (int) $line['qty'] > 0 ) {
+				$ledger[] = array( (int) $line['product_id'], $line['item_id'], -(int) $line['qty'] );
+			}
+		}
+		self::insert( 'order', self::reference( $order ), $order->get_id(), 0, $payload, $ledger );
+	}
+
+	/**
+	 * A refund was created (`woocommerce_refund_created`, whose arguments say whether it
+	 * restocked): one outbox row; restocked lines go to the ledger with + quantities.
+	 *
+	 * @param int   $refund_id Refund.
+	 * @param array $args      wc_create_refund() arguments.
+	 */
+	public static function refund_created( $refund_id, $args = array() ): void {
+		$refund = wc_get_order( $refund_id );
+		if ( ! $refund instanceof \WC_Order_Refund ) {
+			return;
+		}
+		$order = wc_get_order( $refund->get_parent_id() );
+		if ( ! $order instanceof \WC_Order ) {
+			return;
+		}
+		// Only refunds of orders the POS knows about (or will): those with an outbox row.
+		if ( ! self::row_by_reference( self::reference( $order ) ) ) {
+			return;
+		}
+		$restocked = ! empty( $args['restock_items'] );
+		$payload   = self::refund_payload( $refund, $order, $restocked );
+		$ledger    = array();
+		foreach ( $payload['lines'] as $line ) {
+			if ( $line['restock'] && (int) $line['qty'] > 0 && (int) $line['product_id'] > 0 ) {
+				$ledger[] = array( (int) $line['product_id'], $line['item_id'], (int) $line['qty'] );
+			}
+		}
+		self::insert( 'refund', self::reference( $refund ), $order->get_id(), $refund->get_id(), $payload, $ledger );
+	}
+
+	/**
+	 * The POS item linked to a product or variation.
+	 *
+	 * @param int $product_id Product or variation.
+	 */
+	private static function item_of( int $product_id ): ?string {
+		$item = $product_id ? (string) get_post_meta( $product_id, Applier::ITEM_META, true ) : '';
+		return '' === $item ? null : $item;
+	}
+
+	/**
+	 * Money as a plain decimal string.
+	 *
+	 * @param mixed $amount Amount.
+	 */
+	private static function money( $amount ): string {
+		return (string) wc_format_decimal( (float) $amount, wc_get_price_decimals() );
+	}
+
+	/**
+	 * The raw facts of an order (src/sync/orders.rs, OrderPayload): every rule about
+	 * them (prices, taxes, shipping, customer) is the core's.
+	 *
+	 * @param \WC_Order $order Order.
+	 */
+	public static function order_payload( \WC_Order $order ): array {
+		$lines = array();
+		foreach ( $order->get_items( 'line_item' ) as $line_id => $item ) {
+			$qty        = (int) $item->get_quantity();
+			$product_id = (int) ( $item->get_variation_id() ? $item->get_variation_id() : $item->get_product_id() );
+			$product    = $item->get_product();
+			$lines[]    = array(
+				'line_id'    => (string) $line_id,
+				'product_id' => (string) $product_id,
+				'item_id'    => self::item_of( $product_id ),
+				'sku'        => $product ? (string) $product->get_sku() : '',
+				'name'       => (string) $item->get_name(),
+				'qty'        => $qty,
+				'unit_price' => self::money( $qty ? (float) $item->get_subtotal() / $qty : 0 ),
+				'total'      => self::money( $item->get_total() ),
+				'tax'        => self::money( $item->get_total_tax() ),
+			);
+		}
+		return array(
+			'number'             => (string) $order->get_order_number(),
+			'order_id'           => $order->get_id(),
+			'currency'           => $order->get_currency(),
+			'customer'           => array(
+				'email'      => (string) $order->get_billing_email(),
+				'first_name' => (string) $order->get_billing_first_name(),
+				'last_name'  => (string) $order->get_billing_last_name(),
+				'phone'      => (string) $order->get_billing_phone(),
+				'billing'    => array(
+					'address1' => (string) $order->get_billing_address_1(),
+					'address2' => (string) $order->get_billing_address_2(),
+					'city'     => (string) $order->get_billing_city(),
+					'state'    => (string) $order->get_billing_state(),
+					'postcode' => (string) $order->get_billing_postcode(),
+					'country'  => (string) $order->get_billing_country(),
+				),
+			),
+			'lines'              => $lines,
+			'shipping_total'     => self::money( $order->get_shipping_total() ),
+			'shipping_tax'       => self::money( $order->get_shipping_tax() ),
+			'discount_total'     => self::money( $order->get_discount_total() ),
+			'total'              => self::money( $order->get_total() ),
+			'total_tax'          => self::money( $order->get_total_tax() ),
+			'gateway'            => (string) $order->get_payment_method(),
+			'prices_include_tax' => (bool) $order->get_prices_include_tax(),
+		);
+	}
+
+	/**
+	 * The raw facts of a refund (src/sync/orders.rs, RefundPayload): positive quantities
+	 * and amounts (tax included), whether each line was restocked.
+	 *
+	 * @param \WC_Order_Refund $refund    Refund.
+	 * @param \WC_Order        $order     Its order.
+	 * @param bool             $restocked WooCommerce restocked the refunded items.
+	 */
+	public static function refund_payload( \WC_Order_Refund $refund, \WC_Order $order, bool $restocked ): array {
+		$lines = array();
+		foreach ( $refund->get_items( 'line_item' ) as $item ) {
+			$qty        = abs( (int) $item->get_quantity() );
+			$amount     = abs( (float) $item->get_total() ) + abs( (float) $item->get_total_tax() );
+			$product_id = (int) ( $item->get_variation_id() ? $item->get_variation_id() : $item->get_product_id() );
+			$product    = $item->get_product();
+			if ( 0 === $qty && $amount <= 0 ) {
+				continue;
+			}
+			$lines[] = array(
+				'line_id'    => (string) $item->get_meta( '_refunded_item_id' ),
+				'product_id' => (string) $product_id,
+				'item_id'    => self::item_of( $product_id ),
+				'qty'        => $qty,
+				'amount'     => self::money( $amount ),
+				// WooCommerce restocks only products that manage stock (wc_restock_refunded_items).
+				'restock'    => $restocked && $qty > 0 && $product && $product->managing_stock(),
+			);
+		}
+		$amount = abs( (float) $refund->get_amount() );
+		return array(
+			'number'          => (string) $refund->get_id(),
+			'order_number'    => (string) $order->get_order_number(),
+			'order_reference' => self::reference( $order ),
+			'order_sale_id'   => null,
+			'amount'          => self::money( $amount ),
+			'reason'          => (string) $refund->get_reason(),
+			'lines'           => $lines,
+			'full'            => abs( (float) $order->get_total() - (float) $order->get_total_refunded() ) < 0.005 && abs( $amount - (float) $order->get_total() ) < 0.005,
+		);
+	}
+
+	/**
+	 * Inserts a row and its ledger lines once per reference.
+	 *
+	 * @param string $kind      order | refund.
+	 * @param string $reference POS reference number.
+	 * @param int    $order_id  Order.
+	 * @param int    $refund_id Refund (0 for an order).
+	 * @param array  $payload   Payload.
+	 * @param array  $ledger    [product id, item id, signed qty] each.
+	 */
+	private static function insert( string $kind, string $reference, int $order_id, int $refund_id, array $payload, array $ledger ): void {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		$now    = current_time( 'mysql', true );
+		// INSERT IGNORE on the unique reference: a status set twice, or a hook fired twice, adds nothing.
+		$inserted = $wpdb->query(
+			$wpdb->prepare(
+				"INSERT IGNORE INTO {$outbox} (reference_number, kind, order_id, refund_id, state, attempts, payload, created_at, updated_at) VALUES (%s, %s, %d, %d, 'pending', 0, %s, %s, %s)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				$reference,
+				$kind,
+				$order_id,
+				$refund_id,
+				wp_json_encode( $payload ),
+				$now,
+				$now
+			)
+		);
+		if ( 1 !== (int) $inserted ) {
+			return;
+		}
+		$outbox_id = (int) $wpdb->insert_id;
+		if ( $ledger ) {
+			$values = array();
+			foreach ( $ledger as list( $product_id, $item_id, $qty ) ) {
+				$values[] = null === $item_id
+					? $wpdb->prepare( '(%d, %d, NULL, %d)', $outbox_id, $product_id, $qty )
+					: $wpdb->prepare( '(%d, %d, %s, %d)', $outbox_id, $product_id, $item_id, $qty );
+			}
+			$lines = Schema::outbox_lines();
+			$wpdb->query( "INSERT INTO {$lines} (outbox_id, product_id, item_id, qty) VALUES " . implode( ',', $values ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.PreparedSQL.NotPrepared
+		}
+		/* translators: 1: order or refund, 2: reference number */
+		Log::info( sprintf( __( 'Outbox: %1$s %2$s recorded; it goes to the POS at the next run.', 'pos-sync' ), $kind, $reference ) );
+	}
+
+	/**
+	 * A row by its reference number.
+	 *
+	 * @param string $reference Reference number.
+	 */
+	public static function row_by_reference( string $reference ): ?array {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		$row    = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$outbox} WHERE reference_number = %s", $reference ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return $row ? $row : null;
+	}
+
+	/**
+	 * The rows of an order (its own and its refunds'), oldest first.
+	 *
+	 * @param int $order_id Order.
+	 */
+	public static function rows_of_order( int $order_id ): array {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT id, reference_number, kind, state, attempts, last_error, retry_at_ms, pos_sale_id, posted_at_ms FROM {$outbox} WHERE order_id = %d ORDER BY id", $order_id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * Claims the due rows for one post_orders job (called under the run lock): marks
+	 * them `sending`, stamps `first_attempt_at_ms` the first time, and returns them as
+	 * the job's `outbox`.
+	 *
+	 * @param int $limit Rows at most.
+	 * @return array[] `{id, kind, reference, attempts, payload}`.
+	 */
+	public static function claim_due( int $limit = self::BATCH ): array {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		$now    = Ledger::now_ms();
+		$states = "'" . implode( "','", array_map( 'esc_sql', self::DUE_STATES ) ) . "'";
+		$rows   = (array) $wpdb->get_results(
+			$wpdb->prepare(
+				"SELECT id, kind, reference_number, attempts, payload FROM {$outbox} WHERE state IN ({$states}) AND ( retry_at_ms IS NULL OR retry_at_ms <= %d ) ORDER BY id LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				$now,
+				$limit
+			),
+			ARRAY_A
+		);
+		if ( ! $rows ) {
+			return array();
+		}
+		$ids = implode( ',', array_map( static fn( $r ) => (int) $r['id'], $rows ) );
+		$wpdb->query( $wpdb->prepare( "UPDATE {$outbox} SET state = 'sending', first_attempt_at_ms = COALESCE( first_attempt_at_ms, %d ), updated_at = %s WHERE id IN ({$ids})", $now, current_time( 'mysql', true ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$job = array();
+		foreach ( $rows as $row ) {
+			$payload = json_decode( (string) $row['payload'], true );
+			$payload = is_array( $payload ) ? $payload : array();
+			if ( 'refund' === $row['kind'] && ! empty( $payload['order_reference'] ) ) {
+				$order_row                = self::row_by_reference( (string) $payload['order_reference'] );
+				$payload['order_sale_id'] = $order_row && '' !== (string) $order_row['pos_sale_id'] ? (string) $order_row['pos_sale_id'] : null;
+			}
+			$job[] = array(
+				'id'        => (string) $row['id'],
+				'kind'      => (string) $row['kind'],
+				'reference' => (string) $row['reference_number'],
+				'attempts'  => (int) $row['attempts'],
+				'payload'   => (object) $payload,
+			);
+		}
+		return $job;
+	}
+
+	/**
+	 * `sale_posted`: the row is in the POS. In one transaction: state, sale id, posted_at_ms
+	 * (the event's time when it carries one, else now) and a recheck of its items, so
+	 * a reading taken after the confirmation ends the ledger's doubt.
+	 *
+	 * @param array $event Event.
+	 * @throws \RuntimeException When the database refuses (rolled back).
+	 */
+	public static function apply_posted( array $event ): void {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		$lines  = Schema::outbox_lines();
+		$id     = (int) ( $event['outbox_id'] ?? 0 );
+		$at_ms  = (int) ( $event['posted_at_ms'] ?? $event['at_ms'] ?? 0 );
+		$at_ms  = $at_ms > 0 ? $at_ms : Ledger::now_ms();
+		$wpdb->query( 'START TRANSACTION' );
+		try {
+			$ok = $wpdb->query(
+				$wpdb->prepare(
+					"UPDATE {$outbox} SET state = 'posted', pos_sale_id = %s, pos_customer_id = %s, posted_at_ms = COALESCE( posted_at_ms, %d ), posted_at = COALESCE( posted_at, %s ), retry_at_ms = NULL, last_error = NULL, updated_at = %s WHERE id = %d AND reference_number = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+					(string) ( $event['sale_id'] ?? '' ),
+					(string) ( $event['customer_id'] ?? '' ),
+					$at_ms,
+					current_time( 'mysql', true ),
+					current_time( 'mysql', true ),
+					$id,
+					(string) ( $event['reference'] ?? '' )
+				)
+			);
+			if ( false === $ok ) {
+				throw new \RuntimeException( $wpdb->last_error );
+			}
+			$items = (array) $wpdb->get_col( $wpdb->prepare( "SELECT DISTINCT item_id FROM {$lines} WHERE outbox_id = %d AND item_id IS NOT NULL", $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			Ledger::request_recheck( $items, $at_ms );
+			$wpdb->query( 'COMMIT' );
+		} catch ( \Throwable $e ) {
+			$wpdb->query( 'ROLLBACK' );
+			throw $e;
+		}
+		Log::info(
+			sprintf(
+				/* translators: 1: reference number, 2: POS sale ID, 3: "(found in the POS)" or "" */
+				__( '%1$s is POS sale %2$s%3$s.', 'pos-sync' ),
+				(string) ( $event['reference'] ?? '' ),
+				(string) ( $event['sale_id'] ?? '' ),
+				! empty( $event['existing'] ) ? ' ' . __( '(found in the POS, not posted again)', 'pos-sync' ) : ''
+			)
+		);
+	}
+
+	/**
+	 * `outbox_failed`: one more attempt, its cause, and when to try again (or parked
+	 * for attention). In one transaction; the row stays.
+	 *
+	 * @param array $event Event.
+	 * @throws \RuntimeException When the database refuses.
+	 */
+	public static function apply_failed( array $event ): void {
+		global $wpdb;
+		$outbox   = Schema::outbox();
+		$retry_at = isset( $event['retry_at_ms'] ) && null !== $event['retry_at_ms'] ? (int) $event['retry_at_ms'] : null;
+		$parked   = ! empty( $event['attention'] ) || null === $retry_at;
+		$message  = Log::scrub( (string) ( $event['message'] ?? '' ) );
+		$code     = sanitize_key( (string) ( $event['code'] ?? '' ) );
+		$ok       = $wpdb->query(
+			$wpdb->prepare(
+				"UPDATE {$outbox} SET attempts = attempts + 1, last_error = %s, state = %s, retry_at_ms = " . ( $parked ? 'NULL' : '%d' ) . ", updated_at = %s WHERE id = %d AND state <> 'posted'", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				array_merge(
+					array( ( '' !== $code ? $code . ': ' : '' ) . $message, $parked ? 'attention' : 'retry' ),
+					$parked ? array() : array( $retry_at ),
+					array( current_time( 'mysql', true ), (int) ( $event['outbox_id'] ?? 0 ) )
+				)
+			)
+		);
+		if ( false === $ok ) {
+			throw new \RuntimeException( $wpdb->last_error );
+		}
+		if ( $parked ) {
+			Log::error( $message );
+		} else {
+			Log::warning( $message );
+		}
+	}
+
+	/**
+	 * Rows that failed (retrying or parked), newest first, for the admin.
+	 *
+	 * @param int $limit Rows at most.
+	 */
+	public static function failures( int $limit = 50 ): array {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT id, reference_number, kind, order_id, state, attempts, last_error, retry_at_ms, updated_at FROM {$outbox} WHERE state IN ('attention', 'retry') OR ( state IN ('pending', 'sending') AND attempts > 0 ) ORDER BY id DESC LIMIT %d", $limit ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * "Retry now": the row is due at the next run.
+	 *
+	 * @param int $id Outbox row.
+	 */
+	public static function retry_now( int $id ): bool {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		return (bool) $wpdb->query( $wpdb->prepare( "UPDATE {$outbox} SET state = 'retry', retry_at_ms = NULL, updated_at = %s WHERE id = %d AND state IN ('attention', 'retry')", current_time( 'mysql', true ), $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+}
