@@ -218,6 +218,49 @@ if (skip) {
       assert.match(notes[0].message, /changed to 99 by admin \(REST API\)/);
     });
 
+    test('two chosen shops are summed, an in-store sale in the second reaches the product, and a variable product\'s variations are each right', async () => {
+      // A variable product made in WooCommerce, its variations linked to the
+      // demo matrix's variant items by SKU (CREW-S-BLK, CREW-M-BLK).
+      const v = await site.wpEval(`$p = new WC_Product_Variable(); $p->set_name( 'Crew Tee (web)' );
+        $a = new WC_Product_Attribute(); $a->set_name( 'Size' ); $a->set_options( array( 'S', 'M' ) ); $a->set_variation( true ); $a->set_visible( true );
+        $p->set_attributes( array( $a ) ); $parent = $p->save(); $out = array( 'parent' => $parent );
+        foreach ( $args as $size => $sku ) { $v = new WC_Product_Variation(); $v->set_parent_id( $parent ); $v->set_attributes( array( 'size' => $size ) );
+          $v->set_sku( $sku ); $v->set_regular_price( '24' ); $v->set_manage_stock( true ); $v->set_stock_quantity( 0 ); $out[ $sku ] = $v->save(); }
+        return $out;`, { S: 'CREW-S-BLK', M: 'CREW-M-BLK' });
+      await saveSettings({ api_base: pos.apiBase, token_url: pos.tokenUrl, account_id: grant.account_id, client_id: grant.client_id, client_secret: '', refresh_token: '', shop_ids: '1,2', safety_buffer: '0', budget_seconds: '20' });
+      const st = await control('state', undefined, 'GET');
+      const itemOf = (sku) => st.tables.Item.find((i) => i.customSku === sku).itemID;
+      const s = itemOf('CREW-S-BLK');
+      const m = itemOf('CREW-M-BLK');
+      const mug = itemOf('MUG-HARB');
+      // Move every item so the incremental pull sees them.
+      await control('stock', { itemID: Number(s), shopID: 1, qoh: 5 });
+      await control('stock', { itemID: Number(s), shopID: 2, qoh: 2 });
+      await control('stock', { itemID: Number(m), shopID: 1, qoh: 1 });
+      await control('stock', { itemID: Number(m), shopID: 2, qoh: 6 });
+      await control('stock', { itemID: Number(mug), shopID: 1, qoh: 4 });
+      await control('stock', { itemID: Number(mug), shopID: 2, qoh: 9 });
+      await tickDue();
+      await site.runCron();
+      let run = await lastRun();
+      assert.equal(run.ok, true, run.error);
+      assert.equal(await stockOf(v['CREW-S-BLK']), 5 + 2, 'variation S: both shops');
+      assert.equal(await stockOf(v['CREW-M-BLK']), 1 + 6, 'variation M: both shops');
+      // The mug still has the web order of 2 from the test above in the pending ledger.
+      assert.equal(await stockOf(ids['MUG-HARB']), 4 + 9 - 2, 'simple product: both shops, minus the pending web order');
+
+      // An in-store sale of 3 mugs in the second shop (a completed POS sale).
+      await control('instore-sale', { shopID: 2, lines: [{ itemID: Number(mug), qty: 3 }] });
+      const after = await control('state', undefined, 'GET');
+      assert.equal(Number(after.tables.ItemShop.find((r) => String(r.itemID) === String(mug) && String(r.shopID) === '2').qoh), 6);
+      await tickDue();
+      await site.runCron();
+      run = await lastRun();
+      assert.equal(run.ok, true, run.error);
+      assert.equal(await stockOf(ids['MUG-HARB']), 4 + 6 - 2, 'the in-store sale reached the web within one cron run');
+      assert.equal(await stockOf(v['CREW-S-BLK']), 7, 'the other products did not move');
+    });
+
     test('no PHP notice in the debug log', () => {
       assert.deepEqual(site.debugLog().split('\n').filter((l) => /PHP (Notice|Warning|Deprecated|Fatal)/.test(l)), []);
     });
