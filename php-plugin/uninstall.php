@@ -9,7 +9,7 @@ defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 
 global $wpdb;
 
-foreach ( array( 'pos_sync_settings', 'pos_sync_tokens', 'pos_sync_cursors', 'pos_sync_last_run', 'pos_sync_progress', 'pos_sync_unmatched', 'pos_sync_db_version', 'pos_sync_last_runs', 'pos_sync_reconcile', 'pos_sync_publish_progress', 'pos_sync_sku_conflicts', 'pos_sync_sku_linked' ) as $pos_sync_option ) {
+foreach ( array( 'pos_sync_settings', 'pos_sync_tokens', 'pos_sync_cursors', 'pos_sync_last_run', 'pos_sync_progress', 'pos_sync_unmatched', 'pos_sync_db_version', 'pos_sync_last_runs', 'pos_sync_reconcile', 'pos_sync_publish_progress', 'pos_sync_sku_conflicts', 'pos_sync_sku_linked', 'pos_sync_last_tick', 'pos_sync_token_refreshed_at' ) as $pos_sync_option ) {
 	delete_option( $pos_sync_option );
 }
 $wpdb->query( "DELETE FROM {$wpdb->options} WHERE option_name LIKE '\\_transient\\_pos\\_sync\\_%' OR option_name LIKE '\\_transient\\_timeout\\_pos\\_sync\\_%'" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
@@ -20,6 +20,6 @@ foreach ( array( 'pos_sync_outbox_lines', 'pos_sync_outbox', 'pos_sync_stock_log
 	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}{$pos_sync_table}" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 }
 
-foreach ( array( '_pos_sync_item_id', '_pos_sync_last_stock', '_pos_sync_stock_edit', '_pos_sync_notes', '_pos_sync_key', '_pos_sync_fingerprint', '_pos_sync_fingerprints', '_pos_sync_image_key' ) as $pos_sync_meta ) {
+foreach ( array( '_pos_sync_item_id', '_pos_sync_last_stock', '_pos_sync_stock_edit', '_pos_sync_notes', '_pos_sync_key', '_pos_sync_fingerprint', '_pos_sync_fingerprints', '_pos_sync_image_key', '_pos_sync_last_reading' ) as $pos_sync_meta ) {
 	delete_post_meta_by_key( $pos_sync_meta );
 }

@@ -236,6 +236,7 @@ final class Applier {
 		if ( ! $product ) {
 			return;
 		}
+		Report::remember_reading( $product_id, $level ); // The report's "what the POS said".
 		// A variation whose stock is the parent's ("parent") does not manage its own.
 		if ( true !== $product->get_manage_stock( 'edit' ) ) {
 			++$this->counts['unmanaged'];

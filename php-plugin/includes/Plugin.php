@@ -59,6 +59,7 @@ final class Plugin {
 		Outbox::hooks();
 		add_filter( 'woocommerce_get_settings_pages', array( Settings::class, 'register_page' ) );
 		Admin::hooks();
+		StatusPage::hooks();
 		Publisher::hooks();
 	}
 

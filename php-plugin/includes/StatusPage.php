@@ -1,0 +1,467 @@
+<?php
+/**
+ * WooCommerce → POS Sync: the status (runs, outbox, import, token health, WP-Cron health,
+ * "Sync now" / "Full reconcile") and the stock differences report ("Fix", dry run).
+ * manage_woocommerce and a nonce on every action; no secret is ever printed.
+ *
+ * @package PosSync
+ */
+
+namespace PosSync;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The merchant's view of the sync.
+ */
+final class StatusPage {
+
+	public const SLUG             = 'pos-sync';
+	public const LAST_TICK_OPTION = 'pos_sync_last_tick';
+	public const TOKEN_AT_OPTION  = 'pos_sync_token_refreshed_at';
+
+	/**
+	 * Minutes without a tick before the cron warning shows.
+	 */
+	public const CRON_LATE_MIN = 10;
+
+	/**
+	 * Wires the page, its actions, the product screen and WP-CLI.
+	 */
+	public static function hooks(): void {
+		add_action( 'admin_menu', array( self::class, 'menu' ), 60 );
+		add_action( 'admin_post_pos_sync_sync_now', array( self::class, 'sync_now' ) );
+		add_action( 'admin_post_pos_sync_full_reconcile', array( self::class, 'full_reconcile' ) );
+		add_action( 'admin_post_pos_sync_report_fix', array( self::class, 'report_fix' ) );
+		add_action( Plugin::CRON_HOOK, array( self::class, 'record_tick' ), 1 );
+		add_action( 'add_option_' . Settings::TOKENS_OPTION, array( self::class, 'record_token_saved' ) );
+		add_action( 'update_option_' . Settings::TOKENS_OPTION, array( self::class, 'record_token_saved' ) );
+		add_action( 'woocommerce_system_status_report', array( self::class, 'system_status' ) );
+		ProductScreen::hooks();
+		if ( defined( 'WP_CLI' ) && WP_CLI && class_exists( '\WP_CLI' ) ) {
+			\WP_CLI::add_command( 'pos-sync', Cli::class );
+		}
+	}
+
+	/**
+	 * A tick started (for the WP-Cron health check).
+	 */
+	public static function record_tick(): void {
+		update_option( self::LAST_TICK_OPTION, time(), false );
+	}
+
+	/**
+	 * A token pair was saved (for the token health; the token itself is not kept here).
+	 */
+	public static function record_token_saved(): void {
+		update_option( self::TOKEN_AT_OPTION, time(), false );
+	}
+
+	/**
+	 * WooCommerce → POS Sync.
+	 */
+	public static function menu(): void {
+		add_submenu_page( 'woocommerce', __( 'POS Sync', 'pos-sync' ), __( 'POS Sync', 'pos-sync' ), 'manage_woocommerce', self::SLUG, array( self::class, 'render' ) );
+	}
+
+	/**
+	 * URL of a tab of the page.
+	 *
+	 * @param string $tab  status|report.
+	 * @param array  $args More query args.
+	 */
+	public static function url( string $tab = 'status', array $args = array() ): string {
+		return add_query_arg( array_merge( array( 'page' => self::SLUG, 'tab' => $tab ), $args ), admin_url( 'admin.php' ) );
+	}
+
+	/**
+	 * Refuses a user without manage_woocommerce and a request without a valid nonce.
+	 *
+	 * @param string $action Nonce action.
+	 */
+	private static function guard( string $action ): void {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			wp_die( esc_html__( 'You are not allowed to run POS Sync actions.', 'pos-sync' ), '', array( 'response' => 403 ) );
+		}
+		check_admin_referer( $action );
+	}
+
+	/**
+	 * A one-time notice for the current user after an action.
+	 *
+	 * @param bool   $ok      Success.
+	 * @param string $message Message (free of secrets).
+	 */
+	private static function flash( bool $ok, string $message ): void {
+		set_transient( 'pos_sync_flash_' . get_current_user_id(), array( 'ok' => $ok, 'message' => $message ), 5 * MINUTE_IN_SECONDS );
+	}
+
+	/**
+	 * Sentence of a run's outcome.
+	 *
+	 * @param array $run Runner result.
+	 */
+	private static function run_sentence( array $run ): string {
+		if ( ! empty( $run['ok'] ) ) {
+			$a = (array) ( $run['summary']['applied'] ?? array() );
+			/* translators: 1: written, 2: unchanged, 3: overwritten hand edits */
+			return sprintf( __( 'Sync done: %1$d stock figures written, %2$d unchanged, %3$d hand edits overwritten.', 'pos-sync' ), (int) ( $a['written'] ?? 0 ), (int) ( $a['unchanged'] ?? 0 ), (int) ( $a['overwritten'] ?? 0 ) );
+		}
+		/* translators: %s: cause */
+		return sprintf( __( 'Sync failed: %s', 'pos-sync' ), (string) ( $run['error'] ?? __( 'unknown error', 'pos-sync' ) ) );
+	}
+
+	/**
+	 * admin-post: a sync now (then the due orders when orders are set up).
+	 */
+	public static function sync_now(): void {
+		self::guard( 'pos_sync_sync_now' );
+		$run = Settings::is_configured() ? Runner::run( 'sync' ) : array(
+			'ok'    => false,
+			'error' => __( 'POS Sync is not connected yet (WooCommerce → Settings → POS Sync).', 'pos-sync' ),
+		);
+		if ( ! empty( $run['ok'] ) && Settings::orders_configured() ) {
+			Runner::run( 'post_orders' );
+		}
+		self::flash( ! empty( $run['ok'] ), self::run_sentence( $run ) );
+		wp_safe_redirect( self::url( 'status', array( 'pos_sync_done' => 'sync' ) ) );
+		exit;
+	}
+
+	/**
+	 * admin-post: starts a full reconcile pass and runs its first part now.
+	 */
+	public static function full_reconcile(): void {
+		self::guard( 'pos_sync_full_reconcile' );
+		Reconcile::start();
+		Log::info( __( 'Full reconcile requested from the status page.', 'pos-sync' ) );
+		$run = Settings::is_configured() ? Runner::run( 'reconcile' ) : array(
+			'ok'    => false,
+			'error' => __( 'POS Sync is not connected yet (WooCommerce → Settings → POS Sync).', 'pos-sync' ),
+		);
+		$state = Reconcile::state();
+		self::flash(
+			! empty( $run['ok'] ),
+			! empty( $run['ok'] )
+				? ( $state['running'] ? __( 'Full reconcile started; it goes on with the next runs.', 'pos-sync' ) : __( 'Full reconcile done.', 'pos-sync' ) )
+				/* translators: %s: cause */
+				: sprintf( __( 'Full reconcile failed: %s — the pass resumes with the next run.', 'pos-sync' ), (string) $run['error'] )
+		);
+		wp_safe_redirect( self::url( 'status', array( 'pos_sync_done' => 'reconcile' ) ) );
+		exit;
+	}
+
+	/**
+	 * admin-post: "Fix" one row (item_id) or all (no item_id).
+	 */
+	public static function report_fix(): void {
+		$item = isset( $_REQUEST['item_id'] ) ? preg_replace( '/[^0-9A-Za-z_\-]/', '', (string) wp_unslash( $_REQUEST['item_id'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended, WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
+		self::guard( '' === $item ? 'pos_sync_report_fix_all' : 'pos_sync_report_fix_' . $item );
+		$fix = Report::fix( '' === $item ? null : array( $item ) );
+		$run = $fix['run'];
+		self::flash(
+			! empty( $run['ok'] ),
+			sprintf(
+				/* translators: 1: item count, 2: outcome of the sync */
+				__( 'Fix: %1$d item(s) read afresh. %2$s', 'pos-sync' ),
+				count( $fix['items'] ),
+				self::run_sentence( $run )
+			)
+		);
+		wp_safe_redirect( self::url( 'report', array( 'pos_sync_fixed' => '' === $item ? 'all' : $item ) ) );
+		exit;
+	}
+
+	/**
+	 * The page: tabs, the flash notice, the tab.
+	 */
+	public static function render(): void {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			wp_die( esc_html__( 'You are not allowed to see POS Sync.', 'pos-sync' ), '', array( 'response' => 403 ) );
+		}
+		$tab = isset( $_GET['tab'] ) && 'report' === $_GET['tab'] ? 'report' : 'status'; // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		echo '<div class="wrap pos-sync-page"><h1>' . esc_html__( 'POS Sync', 'pos-sync' ) . '</h1>';
+		echo '<nav class="nav-tab-wrapper">';
+		foreach ( array( 'status' => __( 'Status', 'pos-sync' ), 'report' => __( 'Stock differences', 'pos-sync' ) ) as $key => $label ) {
+			printf( '<a class="nav-tab%1$s" id="pos-sync-tab-%2$s" href="%3$s">%4$s</a>', $tab === $key ? ' nav-tab-active' : '', esc_attr( $key ), esc_url( self::url( $key ) ), esc_html( $label ) );
+		}
+		printf( '<a class="nav-tab" href="%1$s">%2$s</a>', esc_url( admin_url( 'admin.php?page=wc-settings&tab=pos_sync' ) ), esc_html__( 'Settings', 'pos-sync' ) );
+		echo '</nav><hr class="wp-header-end">';
+		$key   = 'pos_sync_flash_' . get_current_user_id();
+		$flash = get_transient( $key );
+		if ( is_array( $flash ) ) {
+			delete_transient( $key );
+			printf( '<div id="pos-sync-flash" class="notice %1$s"><p>%2$s</p></div>', $flash['ok'] ? 'notice-success' : 'notice-error', esc_html( Log::scrub( (string) $flash['message'] ) ) );
+		}
+		if ( 'report' === $tab ) {
+			self::render_report();
+		} else {
+			self::render_status();
+		}
+		echo '</div>';
+	}
+
+	/**
+	 * Everything the status tab shows, as data (also for WP-CLI).
+	 */
+	public static function status(): array {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		$counts = array();
+		foreach ( (array) $wpdb->get_results( "SELECT state, COUNT(*) AS n FROM {$outbox} GROUP BY state", ARRAY_A ) as $row ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$counts[ (string) $row['state'] ] = (int) $row['n'];
+		}
+		$tokens    = Settings::tokens();
+		$last_tick = (int) get_option( self::LAST_TICK_OPTION, 0 );
+		$next      = wp_next_scheduled( Plugin::CRON_HOOK );
+		$late      = Settings::is_configured() && ( ( $last_tick && $last_tick < time() - self::CRON_LATE_MIN * MINUTE_IN_SECONDS ) || ( ! $last_tick && $next && $next < time() - self::CRON_LATE_MIN * MINUTE_IN_SECONDS ) );
+		return array(
+			'configured' => Settings::is_configured(),
+			'last_run'   => get_option( Runner::LAST_RUN_OPTION ) ?: null,
+			'runs'       => (array) get_option( Runner::LAST_RUNS_OPTION, array() ),
+			'next_run'   => $next ? (int) $next : null,
+			'last_tick'  => $last_tick ?: null,
+			'cron_late'  => $late,
+			'wp_cron_disabled' => defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON,
+			'outbox'     => array(
+				'pending'   => (int) ( ( $counts['pending'] ?? 0 ) + ( $counts['sending'] ?? 0 ) + ( $counts['retry'] ?? 0 ) ),
+				'attention' => (int) ( $counts['attention'] ?? 0 ),
+				'posted'    => (int) ( $counts['posted'] ?? 0 ),
+				'by_state'  => $counts,
+			),
+			'progress'   => (array) get_option( Runner::PROGRESS_OPTION, array() ),
+			'import'     => Publisher::progress(),
+			'reconcile'  => Reconcile::state(),
+			'token'      => array(
+				'set'          => '' !== (string) $tokens['refresh_token'],
+				'expires_at'   => $tokens['expires_at_ms'] ? (int) floor( $tokens['expires_at_ms'] / 1000 ) : null,
+				'refreshed_at' => ( (int) get_option( self::TOKEN_AT_OPTION, 0 ) ) ?: null,
+			),
+		);
+	}
+
+	/**
+	 * WooCommerce → Status: a POS Sync section for support (versions, Node.js, last run,
+	 * queue sizes). No secret, no token.
+	 */
+	public static function system_status(): void {
+		if ( ! current_user_can( 'manage_woocommerce' ) ) {
+			return;
+		}
+		$s    = self::status();
+		$node = Runner::find_node();
+		$rows = array(
+			__( 'Version', 'pos-sync' )             => VERSION,
+			__( 'Database version', 'pos-sync' )    => (string) get_option( Schema::DB_VERSION_OPTION ),
+			__( 'Node.js', 'pos-sync' )             => $node ? $node : __( 'not found', 'pos-sync' ),
+			__( 'Sidecar', 'pos-sync' )             => is_file( Runner::sidecar_path() ) ? __( 'present', 'pos-sync' ) : __( 'missing', 'pos-sync' ),
+			__( 'Connected', 'pos-sync' )           => $s['configured'] ? __( 'yes', 'pos-sync' ) : __( 'no', 'pos-sync' ),
+			__( 'Last sync', 'pos-sync' )           => $s['last_run'] ? self::when( (int) $s['last_run']['finished_at'] ) . ( empty( $s['last_run']['ok'] ) ? ' — ' . __( 'failed', 'pos-sync' ) : '' ) : '—',
+			__( 'Next run', 'pos-sync' )            => self::when( $s['next_run'] ),
+			__( 'WP-Cron', 'pos-sync' )             => ( $s['wp_cron_disabled'] ? 'DISABLE_WP_CRON; ' : '' ) . ( $s['cron_late'] ? __( 'late', 'pos-sync' ) : __( 'ok', 'pos-sync' ) ),
+			__( 'Outbox waiting', 'pos-sync' )      => (string) $s['outbox']['pending'],
+			__( 'Outbox needing attention', 'pos-sync' ) => (string) $s['outbox']['attention'],
+			__( 'Rechecks waiting', 'pos-sync' )    => (string) count( Ledger::recheck_item_ids( 100000 ) ),
+		);
+		echo '<table class="wc_status_table widefat" cellspacing="0" id="pos-sync-system-status"><thead><tr><th colspan="3" data-export-label="POS Sync"><h2>' . esc_html__( 'POS Sync', 'pos-sync' ) . '</h2></th></tr></thead><tbody>';
+		foreach ( $rows as $label => $value ) {
+			printf( '<tr><td data-export-label="%1$s">%2$s:</td><td class="help">&nbsp;</td><td>%3$s</td></tr>', esc_attr( $label ), esc_html( $label ), esc_html( Log::scrub( (string) $value ) ) );
+		}
+		echo '</tbody></table>';
+	}
+
+	/**
+	 * A time for people, or a dash.
+	 *
+	 * @param int|null $ts Unix time.
+	 */
+	private static function when( ?int $ts ): string {
+		if ( ! $ts ) {
+			return '—';
+		}
+		$diff = human_time_diff( $ts, time() );
+		/* translators: 1: date and time, 2: "5 mins" */
+		return sprintf( $ts <= time() ? __( '%1$s (%2$s ago)', 'pos-sync' ) : __( '%1$s (in %2$s)', 'pos-sync' ), wp_date( 'Y-m-d H:i:s', $ts ), $diff );
+	}
+
+	/**
+	 * The status tab.
+	 */
+	private static function render_status(): void {
+		$s = self::status();
+		if ( ! $s['configured'] ) {
+			printf( '<div class="notice notice-warning inline"><p>%1$s <a href="%2$s">%3$s</a></p></div>', esc_html__( 'POS Sync is not connected to a POS yet.', 'pos-sync' ), esc_url( admin_url( 'admin.php?page=wc-settings&tab=pos_sync' ) ), esc_html__( 'Settings', 'pos-sync' ) );
+		}
+		if ( $s['cron_late'] ) {
+			echo '<div id="pos-sync-cron-warning" class="notice notice-warning inline"><p><strong>' . esc_html__( 'WP-Cron has not run POS Sync for a while', 'pos-sync' ) . '</strong> (' . esc_html( self::when( $s['last_tick'] ) ) . '). ';
+			echo esc_html__( 'WP-Cron only runs when someone visits the site, or not at all when DISABLE_WP_CRON is set. Use a real cron instead, every minute:', 'pos-sync' ) . '</p>';
+			echo '<pre>* * * * * curl -s ' . esc_html( site_url( 'wp-cron.php?doing_wp_cron' ) ) . ' &gt;/dev/null</pre>';
+			echo '<p>' . esc_html__( 'or, with WP-CLI:', 'pos-sync' ) . '</p><pre>* * * * * wp --path=' . esc_html( ABSPATH ) . ' pos-sync sync</pre></div>';
+		}
+
+		echo '<h2>' . esc_html__( 'Runs', 'pos-sync' ) . '</h2><table class="widefat striped" id="pos-sync-runs"><tbody>';
+		printf( '<tr><th>%1$s</th><td>%2$s</td></tr>', esc_html__( 'Last sync', 'pos-sync' ), esc_html( $s['last_run'] ? self::when( (int) $s['last_run']['finished_at'] ) : '—' ) );
+		printf( '<tr><th>%1$s</th><td id="pos-sync-next-run">%2$s</td></tr>', esc_html__( 'Next run', 'pos-sync' ), esc_html( self::when( $s['next_run'] ) ) );
+		printf( '<tr><th>%1$s</th><td>%2$s%3$s</td></tr>', esc_html__( 'WP-Cron', 'pos-sync' ), esc_html( $s['last_tick'] ? sprintf( /* translators: %s: when */ __( 'last tick %s', 'pos-sync' ), self::when( $s['last_tick'] ) ) : __( 'no tick recorded yet', 'pos-sync' ) ), $s['wp_cron_disabled'] ? esc_html( ' — ' . __( 'DISABLE_WP_CRON is set: a real cron must call wp-cron.php or `wp pos-sync sync`.', 'pos-sync' ) ) : '' );
+		echo '</tbody></table>';
+
+		$names = array(
+			'sync'        => __( 'Stock from the POS', 'pos-sync' ),
+			'post_orders' => __( 'Orders and refunds to the POS', 'pos-sync' ),
+			'reconcile'   => __( 'Full reconcile', 'pos-sync' ),
+			'publish'     => __( 'Products from the POS', 'pos-sync' ),
+		);
+		echo '<h2>' . esc_html__( 'What each flow did', 'pos-sync' ) . '</h2><table class="widefat striped" id="pos-sync-flows"><thead><tr><th>' . esc_html__( 'Flow', 'pos-sync' ) . '</th><th>' . esc_html__( 'Finished', 'pos-sync' ) . '</th><th>' . esc_html__( 'Result', 'pos-sync' ) . '</th><th>' . esc_html__( 'Counts', 'pos-sync' ) . '</th></tr></thead><tbody>';
+		foreach ( $names as $kind => $name ) {
+			$run = $s['runs'][ $kind ] ?? null;
+			if ( ! is_array( $run ) ) {
+				printf( '<tr data-flow="%1$s"><td>%2$s</td><td colspan="3">%3$s</td></tr>', esc_attr( $kind ), esc_html( $name ), esc_html__( 'not run yet', 'pos-sync' ) );
+				continue;
+			}
+			printf(
+				'<tr data-flow="%1$s"><td>%2$s</td><td>%3$s</td><td>%4$s</td><td><small>%5$s</small></td></tr>',
+				esc_attr( $kind ),
+				esc_html( $name ),
+				esc_html( self::when( (int) $run['finished_at'] ) ),
+				esc_html( ! empty( $run['ok'] ) ? __( 'OK', 'pos-sync' ) : sprintf( /* translators: %s: cause */ __( 'Failed: %s', 'pos-sync' ), Log::scrub( (string) $run['error'] ) ) ),
+				esc_html( self::counts_text( (array) ( $run['summary'] ?? array() ) ) )
+			);
+		}
+		echo '</tbody></table>';
+
+		echo '<h2>' . esc_html__( 'Outbox (orders and refunds for the POS)', 'pos-sync' ) . '</h2>';
+		printf(
+			'<p id="pos-sync-outbox-counts">%s</p>',
+			esc_html(
+				sprintf(
+					/* translators: 1: waiting, 2: needing attention, 3: in the POS */
+					__( '%1$d waiting to be sent, %2$d needing attention, %3$d in the POS.', 'pos-sync' ),
+					$s['outbox']['pending'],
+					$s['outbox']['attention'],
+					$s['outbox']['posted']
+				)
+			)
+		);
+		echo '<table class="form-table">';
+		OrdersAdmin::output_failures( array() );
+		echo '</table>';
+
+		$import = $s['import'];
+		if ( $import ) {
+			$total = isset( $import['total'] ) ? (int) $import['total'] : 0;
+			$done  = (int) $import['done'];
+			echo '<h2>' . esc_html__( 'Product import', 'pos-sync' ) . '</h2>';
+			if ( $total > 0 ) {
+				printf( '<progress id="pos-sync-import" max="%1$d" value="%2$d" style="width:420px"></progress> ', $total, min( $done, $total ) );
+			}
+			echo '<p>' . esc_html(
+				sprintf(
+					/* translators: 1: done, 2: total, 3: items per second, 4: time left */
+					__( '%1$d of %2$s items; %3$s items/s; %4$s left.', 'pos-sync' ),
+					$done,
+					$total ? (string) $total : '?',
+					null === ( $import['rate'] ?? null ) ? '—' : (string) $import['rate'],
+					! empty( $import['finished'] ) ? '0 s' : ( isset( $import['seconds_left'] ) && null !== $import['seconds_left'] ? human_time_diff( 0, (int) $import['seconds_left'] ) : '—' )
+				)
+			) . '</p>';
+		}
+
+		$t = $s['token'];
+		echo '<h2>' . esc_html__( 'POS token', 'pos-sync' ) . '</h2><p id="pos-sync-token">';
+		if ( ! $t['set'] ) {
+			esc_html_e( 'No refresh token saved: connect the POS in the settings.', 'pos-sync' );
+		} else {
+			echo esc_html(
+				sprintf(
+					/* translators: 1: access token expiry, 2: last refresh */
+					__( 'Refresh token saved. Access token expires: %1$s. Last refresh: %2$s. Tokens rotate on every refresh and are never shown.', 'pos-sync' ),
+					self::when( $t['expires_at'] ),
+					self::when( $t['refreshed_at'] )
+				)
+			);
+		}
+		echo '</p>';
+
+		$rec = $s['reconcile'];
+		echo '<h2>' . esc_html__( 'Actions', 'pos-sync' ) . '</h2><p>';
+		printf( '<a class="button button-primary" id="pos-sync-sync-now" href="%1$s">%2$s</a> ', esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_sync_now' ), 'pos_sync_sync_now' ) ), esc_html__( 'Sync now', 'pos-sync' ) );
+		printf( '<a class="button" id="pos-sync-full-reconcile" href="%1$s">%2$s</a>', esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_full_reconcile' ), 'pos_sync_full_reconcile' ) ), esc_html__( 'Full reconcile', 'pos-sync' ) );
+		echo '</p><p class="description">' . esc_html(
+			$rec['running']
+				/* translators: %s: when */
+				? sprintf( __( 'A full reconcile pass started %s is under way.', 'pos-sync' ), self::when( (int) $rec['started_at'] ) )
+				/* translators: %s: when */
+				: sprintf( __( 'Last full reconcile: %s.', 'pos-sync' ), self::when( (int) $rec['finished_at'] ) )
+		) . '</p>';
+	}
+
+	/**
+	 * A run summary in a line (numbers only; nested counts flattened).
+	 *
+	 * @param array $summary Summary.
+	 */
+	private static function counts_text( array $summary ): string {
+		$parts = array();
+		foreach ( $summary as $key => $value ) {
+			if ( is_array( $value ) ) {
+				foreach ( $value as $k => $v ) {
+					if ( is_scalar( $v ) ) {
+						$parts[] = $k . ' ' . ( is_bool( $v ) ? ( $v ? 'yes' : 'no' ) : $v );
+					}
+				}
+			} elseif ( is_scalar( $value ) ) {
+				$parts[] = $key . ' ' . ( is_bool( $value ) ? ( $value ? 'yes' : 'no' ) : $value );
+			}
+		}
+		return implode( ', ', $parts );
+	}
+
+	/**
+	 * The report tab (or its dry run).
+	 */
+	private static function render_report(): void {
+		$dry = ! empty( $_GET['dry_run'] ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		echo '<p>' . esc_html__( 'Web stock = POS stock of the chosen shops − online orders not yet in the POS + restocking refunds not yet in the POS − safety buffer, never below 0. Every product that differs is listed with why.', 'pos-sync' ) . '</p>';
+		printf( '<p><a class="button" id="pos-sync-dry-run" href="%1$s">%2$s</a> ', esc_url( self::url( 'report', array( 'dry_run' => 1 ) ) ), esc_html__( 'Dry run: what a reconcile would change', 'pos-sync' ) );
+		printf( '<a class="button button-primary" id="pos-sync-fix-all" href="%1$s">%2$s</a></p>', esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_report_fix' ), 'pos_sync_report_fix_all' ) ), esc_html__( 'Fix all', 'pos-sync' ) );
+		if ( $dry ) {
+			$changes = Report::dry_run();
+			echo '<h2>' . esc_html__( 'Dry run', 'pos-sync' ) . '</h2><p>' . esc_html__( 'From the last POS readings; nothing was changed. A reconcile reads the POS afresh and writes these figures (or newer ones).', 'pos-sync' ) . '</p>';
+			if ( ! $changes ) {
+				echo '<p id="pos-sync-dry-run-empty"><em>' . esc_html__( 'A reconcile would change nothing.', 'pos-sync' ) . '</em></p>';
+			} else {
+				echo '<table class="widefat striped" id="pos-sync-dry-run-table"><thead><tr><th>' . esc_html__( 'Product', 'pos-sync' ) . '</th><th>SKU</th><th>' . esc_html__( 'POS item', 'pos-sync' ) . '</th><th>' . esc_html__( 'Web stock now', 'pos-sync' ) . '</th><th>' . esc_html__( 'Would become', 'pos-sync' ) . '</th></tr></thead><tbody>';
+				foreach ( $changes as $c ) {
+					printf( '<tr><td>%1$s</td><td>%2$s</td><td>%3$s</td><td>%4$s</td><td>%5$s</td></tr>', esc_html( $c['name'] ), esc_html( $c['sku'] ), esc_html( $c['item_id'] ), esc_html( null === $c['from'] ? '—' : (string) $c['from'] ), esc_html( (string) $c['to'] ) );
+				}
+				echo '</tbody></table>';
+			}
+		}
+		$rows = Report::rows( 500 );
+		echo '<h2>' . esc_html__( 'Stock differences', 'pos-sync' ) . '</h2>';
+		if ( ! $rows ) {
+			echo '<p id="pos-sync-report-empty"><em>' . esc_html__( 'No differences: every linked product shows what the POS says.', 'pos-sync' ) . '</em></p>';
+			return;
+		}
+		echo '<table class="widefat striped" id="pos-sync-report"><thead><tr><th>' . esc_html__( 'Product', 'pos-sync' ) . '</th><th>SKU</th><th>' . esc_html__( 'POS item', 'pos-sync' ) . '</th><th>' . esc_html__( 'Web stock', 'pos-sync' ) . '</th><th>' . esc_html__( 'Should be', 'pos-sync' ) . '</th><th>' . esc_html__( 'POS stock', 'pos-sync' ) . '</th><th>' . esc_html__( 'Why', 'pos-sync' ) . '</th><th></th></tr></thead><tbody>';
+		foreach ( $rows as $row ) {
+			$owner = $row['product_id'] ? (int) ( wp_get_post_parent_id( $row['product_id'] ) ?: $row['product_id'] ) : 0;
+			printf(
+				'<tr class="pos-sync-report-row" data-product="%1$d" data-kind="%2$s"><td>%3$s</td><td>%4$s</td><td>%5$s</td><td class="web">%6$s</td><td class="expected">%7$s</td><td>%8$s</td><td class="reasons"><ul>%9$s</ul></td><td>%10$s</td></tr>',
+				(int) $row['product_id'],
+				esc_attr( $row['kind'] ),
+				$owner ? '<a href="' . esc_url( (string) get_edit_post_link( $owner ) ) . '">' . esc_html( $row['name'] ) . '</a>' : esc_html( $row['name'] ),
+				esc_html( $row['sku'] ),
+				esc_html( '' === $row['item_id'] ? '—' : $row['item_id'] ),
+				esc_html( null === $row['web'] ? '—' : (string) $row['web'] ),
+				esc_html( null === $row['expected'] ? '—' : (string) $row['expected'] ),
+				esc_html( null === $row['pos'] ? '—' : (string) $row['pos'] ),
+				implode( '', array_map( static fn( $r ) => '<li>' . esc_html( $r ) . '</li>', $row['reasons'] ) ),
+				$row['fixable'] && '' !== $row['item_id']
+					? '<a class="button pos-sync-fix" href="' . esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_report_fix&item_id=' . rawurlencode( $row['item_id'] ) ), 'pos_sync_report_fix_' . $row['item_id'] ) ) . '">' . esc_html__( 'Fix', 'pos-sync' ) . '</a>'
+					: ''
+			);
+		}
+		echo '</tbody></table>';
+	}
+}

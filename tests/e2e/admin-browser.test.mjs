@@ -1,0 +1,150 @@
+// End to end in a real browser: Debian's Chromium driven by playwright-core logs into
+// the real shop (WordPress + WooCommerce + the plugin + the Node sidecar + the Lightspeed
+// emulator), connects the plugin to the emulator through the settings page, tests the
+// connection, runs "Sync now", edits a product's stock in wp-admin, finds it in the stock
+// differences report with the "edited in WooCommerce" reason and presses "Fix".
+// Screenshots of the settings, status and report pages go to <site dir>/screenshots
+// (kept after the run; their paths are printed).
+//
+// The plugin is dist/pos-sync.zip (for the sidecar and the core) with the repository's
+// php-plugin/ copied over it, so the PHP under test is the working tree's;
+// POS_SYNC_PLUGIN=<zip> tests that build as it is.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+
+const ZIP = process.env.POS_SYNC_PLUGIN || path.join(REPO_ROOT, 'dist', 'pos-sync.zip');
+const EMULATOR = path.join(REPO_ROOT, 'js', 'emulator', 'server.mjs');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const PLAYWRIGHT = path.join(REPO_ROOT, 'node_modules', 'playwright-core');
+
+let { skip } = await wordPressOrSkip();
+if (!skip) {
+  const missing = [ZIP, EMULATOR, CHROMIUM, PLAYWRIGHT].filter((f) => !fs.existsSync(f)).map((f) => path.relative(REPO_ROOT, f) || f);
+  if (missing.length) {
+    if (process.env.POS_SYNC_REQUIRE_WP === '1') throw new Error(`POS_SYNC_REQUIRE_WP=1 but ${missing.join(', ')} missing (run \`npm run build\`, install chromium)`);
+    skip = `SKIPPED (${missing.join(', ')} missing: run \`npm run build\` and install Debian's chromium)`;
+  }
+}
+
+if (skip) {
+  test(skip, { skip: true }, () => {});
+} else {
+  const { startEmulator } = await import(EMULATOR);
+  const { chromium } = await import('playwright-core');
+
+  describe('e2e in a browser: settings → Test connection → Sync now → hand edit → report → Fix', () => {
+    let site;
+    let pos;
+    let grant;
+    let browser;
+    let page;
+    let shots;
+    let productId;
+    const shot = async (name) => {
+      const file = path.join(shots, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      console.log(`# screenshot: ${file}`);
+      return file;
+    };
+    const control = async (name, body, method = 'POST') => {
+      const res = await fetch(`${pos.url}/_emulator/${name}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const json = await res.json();
+      assert.ok(res.ok, `${name}: ${JSON.stringify(json)}`);
+      return json;
+    };
+    const stockOf = (id) => site.wpEval(`wp_cache_flush(); return wc_get_product( $args )->get_stock_quantity();`, id);
+
+    before(async () => {
+      pos = await startEmulator({ port: 0, seed: 'demo' });
+      site = await createSite({ plugin: ZIP, log: false });
+      if (!process.env.POS_SYNC_PLUGIN) fs.cpSync(path.join(REPO_ROOT, 'php-plugin'), path.join(site.wpDir, 'wp-content', 'plugins', 'pos-sync'), { recursive: true });
+      productId = await site.wpEval(`$p = new WC_Product_Simple(); $p->set_name( 'Demo white tee' ); $p->set_sku( 'TEE-WHT' ); $p->set_regular_price( '10' ); $p->set_manage_stock( true ); $p->set_stock_quantity( 0 ); return $p->save();`);
+      grant = await control('grant', {});
+      shots = path.join(site.dir, 'screenshots');
+      fs.mkdirSync(shots, { recursive: true });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      });
+      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      page.setDefaultTimeout(60_000);
+    });
+    after(async () => {
+      await browser?.close();
+      await site?.stop({ remove: false });
+      await pos?.close();
+      // The screenshots stay; the rest of the site goes unless POS_SYNC_KEEP_SITE.
+      if (site && !process.env.POS_SYNC_KEEP_SITE) {
+        for (const entry of fs.readdirSync(site.dir)) if (entry !== 'screenshots') fs.rmSync(path.join(site.dir, entry), { recursive: true, force: true });
+      }
+    });
+
+    test('logs in and connects the plugin to the emulator through the settings page; Test connection succeeds', async () => {
+      await page.goto(`${site.url}/wp-login.php`);
+      await page.fill('#user_login', site.admin.user);
+      await page.fill('#user_pass', site.admin.password);
+      await Promise.all([page.waitForURL(/wp-admin/), page.click('#wp-submit')]);
+
+      await page.goto(`${site.url}/wp-admin/admin.php?page=wc-settings&tab=pos_sync`);
+      const field = (k) => `[name="pos_sync_settings[${k}]"]`;
+      await page.fill(field('api_base'), pos.apiBase);
+      await page.fill(field('token_url'), pos.tokenUrl);
+      await page.fill(field('account_id'), String(grant.account_id));
+      await page.fill(field('client_id'), grant.client_id);
+      await page.fill(field('client_secret'), grant.client_secret);
+      await page.fill(field('refresh_token'), grant.refresh_token);
+      await page.fill(field('budget_seconds'), '20');
+      await Promise.all([page.waitForLoadState('load'), page.waitForNavigation(), page.click('button[name="save"]')]);
+      assert.match(await page.content(), /Your settings have been saved/);
+      const html = await page.content();
+      assert.ok(!html.includes(grant.client_secret) && !html.includes(grant.refresh_token), 'no secret in the settings page');
+
+      await Promise.all([page.waitForNavigation(), page.click('#pos-sync-test-connection')]);
+      assert.match(await page.textContent('#pos-sync-test-result'), /Connected to the Lightspeed account “POS Sync Demo Store” \(ID 1\)/);
+      await shot('settings');
+    });
+
+    test('"Sync now" on the status page brings the POS stock', async () => {
+      await page.goto(`${site.url}/wp-admin/admin.php?page=pos-sync`);
+      await Promise.all([page.waitForNavigation(), page.click('#pos-sync-sync-now')]);
+      assert.match(await page.textContent('#pos-sync-flash'), /Sync done: \d+ stock figures written/);
+      assert.match(await page.textContent('#pos-sync-flows tr[data-flow="sync"]'), /OK/);
+      const state = await control('state', undefined, 'GET');
+      const item = state.tables.Item.find((i) => i.customSku === 'TEE-WHT').itemID;
+      const total = state.tables.ItemShop.filter((r) => r.itemID === item && r.shopID !== '0').reduce((s, r) => s + Number(r.qoh), 0);
+      assert.equal(await stockOf(productId), Math.max(0, total));
+      await shot('status');
+    });
+
+    test('a stock edited in wp-admin is in the report as "edited in WooCommerce"; Fix puts the POS figure back', async () => {
+      const before = await stockOf(productId);
+      const typed = before + 17;
+      await page.goto(`${site.url}/wp-admin/post.php?post=${productId}&action=edit`);
+      assert.match(await page.textContent('#pos-sync-managed'), /POS item \d+/);
+      await page.click('.inventory_options a');
+      await page.fill('#_stock', String(typed));
+      await Promise.all([page.waitForNavigation(), page.click('#publish')]);
+      assert.equal(await stockOf(productId), typed);
+
+      await page.goto(`${site.url}/wp-admin/admin.php?page=pos-sync&tab=report`);
+      const row = page.locator(`tr.pos-sync-report-row[data-product="${productId}"]`);
+      assert.match(await row.textContent(), new RegExp(`Edited in WooCommerce at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d by ${site.admin.user} \\(wp-admin\\): stock set to ${typed}`));
+      assert.equal((await row.locator('td.web').textContent()).trim(), String(typed));
+      assert.equal((await row.locator('td.expected').textContent()).trim(), String(before));
+      await shot('report');
+
+      await Promise.all([page.waitForNavigation(), row.locator('.pos-sync-fix').click()]);
+      assert.match(await page.textContent('#pos-sync-flash'), /Fix: 1 item\(s\) read afresh\. Sync done: 1 stock figures written, 0 unchanged, 1 hand edits overwritten/);
+      assert.equal(await page.locator(`tr.pos-sync-report-row[data-product="${productId}"]`).count(), 0, 'the row is gone');
+      assert.equal(await stockOf(productId), before);
+      await shot('report-fixed');
+    });
+
+    test('no PHP notice in the debug log', () => {
+      assert.deepEqual(site.debugLog().split('\n').filter((l) => /PHP (Notice|Warning|Deprecated|Fatal)/.test(l)), []);
+    });
+  });
+}
