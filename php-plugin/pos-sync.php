@@ -54,3 +54,12 @@ add_action(
 );
 
 add_action( 'plugins_loaded', array( Plugin::class, 'boot' ), 20 );
+
+// Translations from languages/ (pos-sync-<locale>.mo); WordPress.org language packs
+// in wp-content/languages/plugins/ win when both exist.
+add_action(
+	'init',
+	static function (): void {
+		load_plugin_textdomain( 'pos-sync', false, dirname( plugin_basename( PLUGIN_FILE ) ) . '/languages' );
+	}
+);

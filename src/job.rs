@@ -22,6 +22,7 @@ pub enum JobKind {
     TestConnection,
     Publish,
     PostOrders,
+    Lookups,
 }
 
 impl JobKind {
@@ -32,6 +33,7 @@ impl JobKind {
             JobKind::TestConnection => "test_connection",
             JobKind::Publish => "publish",
             JobKind::PostOrders => "post_orders",
+            JobKind::Lookups => "lookups",
         }
     }
 }
@@ -253,6 +255,10 @@ pub enum Event {
     Product {
         product: Box<crate::sync::products::Listing>,
         cursor: Value,
+    },
+    /// The settings page's pick-lists (`sync::lookups`).
+    Lookups {
+        lookups: crate::sync::lookups::Lookups,
     },
     /// Only a cursor moved (nothing to write).
     Cursor {
@@ -509,6 +515,10 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
             // Read above whenever the kind is post_orders.
             None => Ok((json!({"rows": 0, "done": true}), None)),
         },
+        JobKind::Lookups => crate::sync::lookups::run_lookups(&mut session)
+            .await
+            .map(|s| (s, None))
+            .map_err(|e| (e, json!({}))),
     };
     let stats = session.stats_json();
     match outcome {

@@ -790,7 +790,8 @@ impl Resource for Employee {
 pub struct PaymentType {
     pub payment_type_id: String,
     pub name: String,
-    /// e.g. `cash`, `credit card`, `ecom` for Lightspeed's reserved types.
+    /// `code`, else the `type` (`cash`, `credit card`, `ecom` … for
+    /// Lightspeed's reserved types, `user defined` for the merchant's own).
     pub code: String,
     pub archived: bool,
 }
@@ -803,7 +804,10 @@ impl Resource for PaymentType {
         Ok(PaymentType {
             payment_type_id: f.required_id("paymentTypeID")?,
             name: f.text("name")?,
-            code: f.text("code")?,
+            code: match f.text("code")? {
+                c if c.trim().is_empty() => f.text("type")?,
+                c => c,
+            },
             archived: f.bool("archived")?,
         })
     }

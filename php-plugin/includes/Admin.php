@@ -22,6 +22,7 @@ final class Admin {
 		add_action( 'admin_post_pos_sync_test_connection', array( self::class, 'test_connection' ) );
 		add_action( 'add_meta_boxes_product', array( self::class, 'add_notes_box' ) );
 		OrdersAdmin::hooks();
+		Lookups::hooks();
 	}
 
 	/**
@@ -75,14 +76,16 @@ final class Admin {
 		$run = Runner::run( 'test_connection' );
 		if ( ! empty( $run['ok'] ) ) {
 			$account = (array) ( $run['result']['account'] ?? array() );
-			$result  = array(
+			// Connected: read the pick-lists (shops, registers …) the settings choose from.
+			$lists  = Lookups::refresh();
+			$result = array(
 				'ok'      => true,
 				'message' => sprintf(
 					/* translators: 1: account name, 2: account ID */
 					__( 'Connected to the Lightspeed account “%1$s” (ID %2$s).', 'pos-sync' ),
 					(string) ( $account['name'] ?? '?' ),
 					(string) ( $account['id'] ?? '?' )
-				),
+				) . ' ' . $lists['message'],
 			);
 		} else {
 			$result = array(

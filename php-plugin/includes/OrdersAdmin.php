@@ -68,113 +68,140 @@ final class OrdersAdmin {
 	 */
 	public static function settings_fields( callable $field ): array {
 		$s = Settings::all();
-		return array(
+		return array_merge(
 			array(
-				'title' => __( 'Full reconcile', 'pos-sync' ),
-				'type'  => 'title',
-				'desc'  => __( 'Reads the stock of every POS item and corrects every difference; a pass spreads over as many runs as it needs and resumes after errors.', 'pos-sync' ),
-				'id'    => 'pos_sync_reconcile',
-			),
-			array(
-				'title'   => __( 'Run a full reconcile', 'pos-sync' ),
-				'id'      => $field( 'reconcile_every' ),
-				'type'    => 'select',
-				'value'   => (string) $s['reconcile_every'],
-				'options' => array(
-					'hourly' => __( 'Every hour', 'pos-sync' ),
-					'daily'  => __( 'Every day', 'pos-sync' ),
-					'weekly' => __( 'Every week', 'pos-sync' ),
-					'off'    => __( 'Never (only when asked)', 'pos-sync' ),
+				array(
+					'title' => __( 'Full reconcile', 'pos-sync' ),
+					'type'  => 'title',
+					'desc'  => __( 'Reads the stock of every POS item and corrects every difference; a pass spreads over as many runs as it needs and resumes after errors.', 'pos-sync' ),
+					'id'    => 'pos_sync_reconcile',
+				),
+				array(
+					'title'   => __( 'Run a full reconcile', 'pos-sync' ),
+					'id'      => $field( 'reconcile_every' ),
+					'type'    => 'select',
+					'value'   => (string) $s['reconcile_every'],
+					'options' => array(
+						'hourly' => __( 'Every hour', 'pos-sync' ),
+						'daily'  => __( 'Every day', 'pos-sync' ),
+						'weekly' => __( 'Every week', 'pos-sync' ),
+						'off'    => __( 'Never (only when asked)', 'pos-sync' ),
+					),
+				),
+				array(
+					'type' => 'pos_sync_reconcile_now',
+					'id'   => 'pos_sync_reconcile_now',
+				),
+				array(
+					'type' => 'sectionend',
+					'id'   => 'pos_sync_reconcile',
+				),
+				array(
+					'title' => __( 'Orders and refunds', 'pos-sync' ),
+					'type'  => 'title',
+					'desc'  => __( 'Each paid order becomes one POS sale and each refund a POS return, exactly once. Orders wait in the outbox until shop, register and employee are set.', 'pos-sync' ),
+					'id'    => 'pos_sync_orders',
+				),
+				array(
+					'title'    => __( 'Paid order statuses', 'pos-sync' ),
+					'id'       => $field( 'order_statuses' ),
+					'type'     => 'text',
+					'value'    => (string) $s['order_statuses'],
+					'desc_tip' => __( 'Order statuses (comma separated) at which an order is sent to the POS.', 'pos-sync' ),
+				),
+				array(
+					'title'    => __( 'Reference prefix', 'pos-sync' ),
+					'id'       => $field( 'reference_prefix' ),
+					'type'     => 'text',
+					'value'    => (string) $s['reference_prefix'],
+					'desc_tip' => __( 'POS reference number = prefix + order number (refunds: prefix + R + refund ID). Change it only before the first order is sent.', 'pos-sync' ),
 				),
 			),
 			array(
-				'type' => 'pos_sync_reconcile_now',
-				'id'   => 'pos_sync_reconcile_now',
-			),
-			array(
-				'type' => 'sectionend',
-				'id'   => 'pos_sync_reconcile',
-			),
-			array(
-				'title' => __( 'Orders and refunds', 'pos-sync' ),
-				'type'  => 'title',
-				'desc'  => __( 'Each paid order becomes one POS sale and each refund a POS return, exactly once. Orders wait in the outbox until shop, register and employee are set.', 'pos-sync' ),
-				'id'    => 'pos_sync_orders',
-			),
-			array(
-				'title'    => __( 'Paid order statuses', 'pos-sync' ),
-				'id'       => $field( 'order_statuses' ),
-				'type'     => 'text',
-				'value'    => (string) $s['order_statuses'],
-				'desc_tip' => __( 'Order statuses (comma separated) at which an order is sent to the POS.', 'pos-sync' ),
-			),
-			array(
-				'title'    => __( 'Reference prefix', 'pos-sync' ),
-				'id'       => $field( 'reference_prefix' ),
-				'type'     => 'text',
-				'value'    => (string) $s['reference_prefix'],
-				'desc_tip' => __( 'POS reference number = prefix + order number (refunds: prefix + R + refund ID). Change it only before the first order is sent.', 'pos-sync' ),
-			),
-			array(
-				'title' => __( 'POS shop ID', 'pos-sync' ),
-				'id'    => $field( 'pos_shop_id' ),
-				'type'  => 'text',
-				'value' => (string) $s['pos_shop_id'],
-			),
-			array(
-				'title' => __( 'POS register ID', 'pos-sync' ),
-				'id'    => $field( 'register_id' ),
-				'type'  => 'text',
-				'value' => (string) $s['register_id'],
-			),
-			array(
-				'title' => __( 'POS employee ID', 'pos-sync' ),
-				'id'    => $field( 'employee_id' ),
-				'type'  => 'text',
-				'value' => (string) $s['employee_id'],
-			),
-			array(
-				'title'       => __( 'Payment types', 'pos-sync' ),
-				'id'          => $field( 'payment_types' ),
-				'type'        => 'text',
-				'value'       => (string) $s['payment_types'],
-				'placeholder' => 'bacs=7, stripe=3, default=1',
-				'desc_tip'    => __( 'WooCommerce gateway ID = POS payment type ID, comma separated; "default" for every other gateway.', 'pos-sync' ),
-				'css'         => 'min-width:420px;',
-			),
-			array(
-				'title'    => __( 'Shipping item ID', 'pos-sync' ),
-				'id'       => $field( 'shipping_item_id' ),
-				'type'     => 'text',
-				'value'    => (string) $s['shipping_item_id'],
-				'desc_tip' => __( 'A non-inventory POS item that carries shipping as a sale line; empty leaves shipping out of the sale.', 'pos-sync' ),
-			),
-			array(
-				'title'    => __( 'Refund item ID', 'pos-sync' ),
-				'id'       => $field( 'refund_item_id' ),
-				'type'     => 'text',
-				'value'    => (string) $s['refund_item_id'],
-				'desc_tip' => __( 'A non-inventory POS item for money refunded without restocking; empty uses the shipping item.', 'pos-sync' ),
-			),
-			array(
-				'title'             => __( 'Attempts before attention', 'pos-sync' ),
-				'id'                => $field( 'max_attempts' ),
-				'type'              => 'number',
-				'value'             => (string) $s['max_attempts'],
-				'custom_attributes' => array(
-					'min'  => '1',
-					'max'  => '50',
-					'step' => '1',
+				Lookups::field(
+					'shops',
+					array(
+						'title'    => __( 'POS shop of web sales', 'pos-sync' ),
+						'id'       => $field( 'pos_shop_id' ),
+						'type'     => 'text',
+						'value'    => (string) $s['pos_shop_id'],
+						'desc_tip' => __( 'The POS shop each web sale is recorded in.', 'pos-sync' ),
+					),
+					false,
+					__( 'not chosen: orders wait', 'pos-sync' )
+				),
+				Lookups::field(
+					'registers',
+					array(
+						'title'    => __( 'POS register', 'pos-sync' ),
+						'id'       => $field( 'register_id' ),
+						'type'     => 'text',
+						'value'    => (string) $s['register_id'],
+						'desc_tip' => __( 'A register of that shop.', 'pos-sync' ),
+					),
+					false,
+					__( 'not chosen: orders wait', 'pos-sync' )
+				),
+				Lookups::field(
+					'employees',
+					array(
+						'title'    => __( 'POS employee', 'pos-sync' ),
+						'id'       => $field( 'employee_id' ),
+						'type'     => 'text',
+						'value'    => (string) $s['employee_id'],
+						'desc_tip' => __( 'The employee web sales are recorded under (for example one named “Web Store”).', 'pos-sync' ),
+					),
+					false,
+					__( 'not chosen: orders wait', 'pos-sync' )
 				),
 			),
-			array(
-				'type' => 'pos_sync_outbox_failures',
-				'id'   => 'pos_sync_outbox_failures',
+			Lookups::payment_type_fields(
+				$field,
+				array(
+					'title'       => __( 'Payment types', 'pos-sync' ),
+					'id'          => $field( 'payment_types' ),
+					'type'        => 'text',
+					'value'       => (string) $s['payment_types'],
+					'placeholder' => 'bacs=7, stripe=3, default=1',
+					'desc_tip'    => __( 'WooCommerce gateway ID = POS payment type ID, comma separated; "default" for every other gateway.', 'pos-sync' ),
+					'css'         => 'min-width:420px;',
+				)
 			),
 			array(
-				'type' => 'sectionend',
-				'id'   => 'pos_sync_orders',
-			),
+				array(
+					'title'    => __( 'Shipping item ID', 'pos-sync' ),
+					'id'       => $field( 'shipping_item_id' ),
+					'type'     => 'text',
+					'value'    => (string) $s['shipping_item_id'],
+					'desc_tip' => __( 'A non-inventory POS item that carries shipping as a sale line; empty leaves shipping out of the sale.', 'pos-sync' ),
+				),
+				array(
+					'title'    => __( 'Refund item ID', 'pos-sync' ),
+					'id'       => $field( 'refund_item_id' ),
+					'type'     => 'text',
+					'value'    => (string) $s['refund_item_id'],
+					'desc_tip' => __( 'A non-inventory POS item for money refunded without restocking; empty uses the shipping item.', 'pos-sync' ),
+				),
+				array(
+					'title'             => __( 'Attempts before attention', 'pos-sync' ),
+					'id'                => $field( 'max_attempts' ),
+					'type'              => 'number',
+					'value'             => (string) $s['max_attempts'],
+					'custom_attributes' => array(
+						'min'  => '1',
+						'max'  => '50',
+						'step' => '1',
+					),
+				),
+				array(
+					'type' => 'pos_sync_outbox_failures',
+					'id'   => 'pos_sync_outbox_failures',
+				),
+				array(
+					'type' => 'sectionend',
+					'id'   => 'pos_sync_orders',
+				),
+			)
 		);
 	}
 

@@ -144,7 +144,17 @@ final class Publisher {
 		if ( ! isset( $posted['publish_rule'] ) ) {
 			return; // The form did not carry the publish section.
 		}
-		$choice                 = static fn( string $key, array $allowed ) => in_array( (string) ( $posted[ $key ] ?? '' ), $allowed, true ) ? (string) $posted[ $key ] : self::setting_defaults()[ $key ];
+		$choice                 = static function ( string $key, array $allowed ) use ( $posted, $new, &$errors ): string {
+			$value = (string) ( $posted[ $key ] ?? '' );
+			if ( in_array( $value, $allowed, true ) ) {
+				return $value;
+			}
+			if ( '' !== $value ) {
+				/* translators: 1: setting key, 2: the value posted, 3: the values allowed */
+				$errors[] = sprintf( __( '%1$s: “%2$s” is not one of %3$s; the previous value is kept.', 'pos-sync' ), $key, $value, implode( ', ', $allowed ) );
+			}
+			return (string) ( $new[ $key ] ?? self::setting_defaults()[ $key ] );
+		};
 		$new['publish_enabled'] = $choice( 'publish_enabled', array( 'yes', 'no' ) );
 		$new['publish_rule']    = $choice( 'publish_rule', array( 'ecom_flag', 'category', 'tag', 'manual' ) );
 		$new['price_level']     = $choice( 'price_level', array( 'default', 'online' ) );
@@ -152,7 +162,12 @@ final class Publisher {
 		$new['link_by_sku']     = $choice( 'link_by_sku', array( 'yes', 'no' ) );
 		$owned                  = $posted['owned_fields'] ?? array();
 		$owned                  = is_array( $owned ) ? $owned : explode( ',', (string) $owned );
-		$new['owned_fields']    = array_values( array_intersect( array_keys( self::ownable_fields() ), array_map( 'trim', array_map( 'strval', $owned ) ) ) );
+		$owned                  = array_filter( array_map( 'trim', array_map( 'strval', $owned ) ), 'strlen' );
+		$new['owned_fields']    = array_values( array_intersect( array_keys( self::ownable_fields() ), $owned ) );
+		if ( array_diff( $owned, $new['owned_fields'] ) ) {
+			/* translators: 1: fields posted that are unknown, 2: the fields that can be kept */
+			$errors[] = sprintf( __( 'Fields kept in WooCommerce: “%1$s” is not one of %2$s; it was left out.', 'pos-sync' ), implode( ', ', array_diff( $owned, $new['owned_fields'] ) ), implode( ', ', array_keys( self::ownable_fields() ) ) );
+		}
 
 		$list = array_values( array_filter( array_map( 'trim', explode( ',', sanitize_text_field( (string) ( $posted['publish_ids'] ?? '' ) ) ) ), 'strlen' ) );
 		if ( in_array( $new['publish_rule'], array( 'category', 'manual' ), true ) ) {

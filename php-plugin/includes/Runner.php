@@ -128,12 +128,12 @@ final class Runner {
 	 * Runs one job of the given kind and returns what happened:
 	 * `ok`, `error` (a sentence), `result` (the result event), `summary`.
 	 *
-	 * @param string $kind sync | reconcile | test_connection.
+	 * @param string $kind sync | reconcile | test_connection | lookups | …
 	 */
 	public static function run( string $kind ): array {
 		// A connection test waits a little for a running sync; cron ticks never wait.
 		return self::locked(
-			'test_connection' === $kind ? 10 : 0,
+			in_array( $kind, array( 'test_connection', 'lookups' ), true ) ? 10 : 0,
 			static function () use ( $kind ): array {
 				$extra = array();
 				if ( 'post_orders' === $kind ) {
@@ -472,6 +472,9 @@ final class Runner {
 					return sprintf( __( 'Publishing failed and was rolled back (%s); the next run retries from the saved cursor.', 'pos-sync' ), $e->getMessage() );
 				}
 				break;
+			case 'lookups':
+				Lookups::store( (array) ( $event['lookups'] ?? array() ) );
+				break;
 			case 'cursor':
 				if ( 'publish' === ( $event['flow'] ?? '' ) ) {
 					Publisher::store_cursor( $event['cursor'] ?? null );
@@ -572,7 +575,7 @@ final class Runner {
 		} else {
 			Log::info( sprintf( /* translators: 1: run ID, 2: job kind, 3: counts */ __( 'Run %1$s (%2$s) done: %3$s', 'pos-sync' ), $this->run['run_id'], $this->run['kind'], wp_json_encode( $this->run['summary'] ) ) );
 		}
-		if ( 'test_connection' !== $this->run['kind'] ) {
+		if ( ! in_array( $this->run['kind'], array( 'test_connection', 'lookups' ), true ) ) {
 			// The admin notice speaks of the last sync; every kind keeps its own last run.
 			if ( 'sync' === $this->run['kind'] ) {
 				update_option( self::LAST_RUN_OPTION, $this->run, false );

@@ -181,14 +181,31 @@ final class Settings {
 		foreach ( array( 'account_id', 'client_id', 'node_path' ) as $key ) {
 			$new[ $key ] = sanitize_text_field( (string) ( $posted[ $key ] ?? '' ) );
 		}
+		if ( '' !== $new['account_id'] && ! preg_match( '/^\d+$/', $new['account_id'] ) ) {
+			/* translators: %s: the value that was typed */
+			$errors[] = sprintf( __( 'The Lightspeed account ID is a number (the one in your Lightspeed address, e.g. 123456); “%s” was not saved and the previous value is kept.', 'pos-sync' ), $new['account_id'] );
+			$new['account_id'] = $old['account_id'];
+		}
+		if ( preg_match( '/\s/', $new['client_id'] ) ) {
+			$errors[] = __( 'The client ID holds no spaces: copy it again from your Lightspeed API client; the previous value is kept.', 'pos-sync' );
+			$new['client_id'] = $old['client_id'];
+		}
 		if ( '' !== $new['node_path'] && ! ( @is_file( $new['node_path'] ) && @is_executable( $new['node_path'] ) ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors
 			/* translators: %s: path typed in the settings */
 			$errors[] = sprintf( __( 'Node.js was not found at %s; the sync will fail until the path is right or left empty.', 'pos-sync' ), $new['node_path'] );
 		}
 
-		$shops = trim( (string) ( $posted['shop_ids'] ?? '' ) );
+		// A multi-select of the POS's shops posts a list; the typed field a comma list.
+		$shops = $posted['shop_ids'] ?? '';
+		$shops = trim( is_array( $shops ) ? implode( ',', array_map( 'strval', $shops ) ) : (string) $shops );
 		if ( '' === $shops || preg_match( '/^\d+(\s*,\s*\d+)*$/', $shops ) ) {
-			$new['shop_ids'] = implode( ',', array_filter( array_map( 'trim', explode( ',', $shops ) ), 'strlen' ) );
+			$chosen   = array_values( array_unique( array_filter( array_map( 'trim', explode( ',', $shops ) ), 'strlen' ) ) );
+			$problems = array_filter( array_map( static fn( $id ) => Lookups::problem( 'shops', $id, __( 'Shops to sum', 'pos-sync' ) ), $chosen ) );
+			if ( $problems ) {
+				$errors[] = reset( $problems );
+			} else {
+				$new['shop_ids'] = implode( ',', $chosen );
+			}
 		} else {
 			$errors[] = __( 'Shop IDs must be numbers separated by commas (or empty for every shop); the previous value is kept.', 'pos-sync' );
 		}
@@ -230,17 +247,41 @@ final class Settings {
 				continue;
 			}
 			$value = trim( (string) $posted[ $key ] );
-			if ( '' === $value || preg_match( '/^\d+$/', $value ) ) {
+			$lists = array(
+				'pos_shop_id' => array( 'shops', __( 'POS shop of web sales', 'pos-sync' ) ),
+				'register_id' => array( 'registers', __( 'POS register', 'pos-sync' ) ),
+				'employee_id' => array( 'employees', __( 'POS employee', 'pos-sync' ) ),
+			);
+			$problem = isset( $lists[ $key ] ) ? Lookups::problem( $lists[ $key ][0], $value, $lists[ $key ][1] ) : null;
+			if ( null !== $problem ) {
+				$errors[] = $problem;
+			} elseif ( '' === $value || preg_match( '/^\d+$/', $value ) ) {
 				$new[ $key ] = $value;
 			} else {
 				/* translators: %s: the value that was typed */
 				$errors[] = sprintf( __( 'POS IDs are whole numbers (got “%s”); the previous value is kept.', 'pos-sync' ), $value );
 			}
 		}
+		$register_problem = Lookups::register_problem( (string) $new['register_id'], (string) $new['pos_shop_id'] );
+		if ( null !== $register_problem ) {
+			$errors[]           = $register_problem;
+			$new['register_id'] = $old['register_id'];
+		}
 		if ( array_key_exists( 'order_statuses', $posted ) ) {
 			$statuses = array_map( static fn( $s ) => preg_replace( '/^wc-/', '', sanitize_key( trim( $s ) ) ), explode( ',', (string) $posted['order_statuses'] ) );
-			$statuses = array_values( array_filter( $statuses, 'strlen' ) );
-			$new['order_statuses'] = $statuses ? implode( ',', $statuses ) : self::order_defaults()['order_statuses'];
+			$statuses = array_values( array_unique( array_filter( $statuses, 'strlen' ) ) );
+			$known    = function_exists( 'wc_get_order_statuses' ) ? array_map( static fn( $k ) => preg_replace( '/^wc-/', '', $k ), array_keys( wc_get_order_statuses() ) ) : $statuses;
+			$unknown  = array_diff( $statuses, $known );
+			if ( $unknown ) {
+				$errors[] = sprintf(
+					/* translators: 1: statuses typed, 2: the statuses WooCommerce knows */
+					__( 'Paid order statuses: “%1$s” is not a WooCommerce order status (known: %2$s); the previous value is kept.', 'pos-sync' ),
+					implode( ', ', $unknown ),
+					implode( ', ', $known )
+				);
+			} else {
+				$new['order_statuses'] = $statuses ? implode( ',', $statuses ) : self::order_defaults()['order_statuses'];
+			}
 		}
 		if ( array_key_exists( 'reference_prefix', $posted ) ) {
 			$prefix = trim( (string) $posted['reference_prefix'] );
@@ -250,7 +291,30 @@ final class Settings {
 				$errors[] = __( 'The reference prefix may hold up to 20 letters, digits, - and _; the previous value is kept.', 'pos-sync' );
 			}
 		}
-		if ( array_key_exists( 'payment_types', $posted ) ) {
+		if ( isset( $posted['payment_type_map'] ) && is_array( $posted['payment_type_map'] ) ) {
+			// One select per gateway (the lists were read from the POS).
+			$map = self::parse_payment_types( (string) $old['payment_types'] );
+			foreach ( $posted['payment_type_map'] as $gateway => $id ) {
+				$gateway = sanitize_key( (string) $gateway );
+				$id      = trim( (string) $id );
+				if ( '' === $gateway ) {
+					continue;
+				}
+				/* translators: %s: payment gateway ID */
+				$problem = Lookups::problem( 'payment_types', $id, sprintf( __( 'Payment type for %s', 'pos-sync' ), $gateway ) );
+				if ( null !== $problem ) {
+					$errors[] = $problem;
+				} elseif ( '' === $id ) {
+					unset( $map[ $gateway ] );
+				} elseif ( preg_match( '/^\d+$/', $id ) ) {
+					$map[ $gateway ] = $id;
+				} else {
+					/* translators: %s: the value that was posted */
+					$errors[] = sprintf( __( 'POS IDs are whole numbers (got “%s”); the previous value is kept.', 'pos-sync' ), $id );
+				}
+			}
+			$new['payment_types'] = implode( ', ', array_map( static fn( $k, $v ) => $k . '=' . $v, array_keys( $map ), $map ) );
+		} elseif ( array_key_exists( 'payment_types', $posted ) ) {
 			$text = trim( (string) $posted['payment_types'] );
 			$map  = self::parse_payment_types( $text );
 			$new['payment_types'] = implode( ', ', array_map( static fn( $k, $v ) => $k . '=' . $v, array_keys( $map ), $map ) );
@@ -281,6 +345,7 @@ final class Settings {
 		}
 		if ( $new['api_base'] !== $old['api_base'] || $new['account_id'] !== $old['account_id'] ) {
 			delete_option( self::CURSORS_OPTION ); // Another POS: start from the beginning.
+			Lookups::clear(); // Its shops and registers are not this one's.
 		}
 		return $errors;
 	}

@@ -91,6 +91,10 @@ final class SettingsPage extends \WC_Settings_Page {
 				'id'   => 'pos_sync_test_connection',
 			),
 			array(
+				'type' => 'pos_sync_lookups',
+				'id'   => 'pos_sync_lookups',
+			),
+			array(
 				'type' => 'sectionend',
 				'id'   => 'pos_sync_connection',
 			),
@@ -99,13 +103,17 @@ final class SettingsPage extends \WC_Settings_Page {
 				'type'  => 'title',
 				'id'    => 'pos_sync_stock',
 			),
-			array(
-				'title'       => __( 'Shop IDs to sum', 'pos-sync' ),
-				'id'          => $field( 'shop_ids' ),
-				'type'        => 'text',
-				'value'       => $s['shop_ids'],
-				'placeholder' => __( 'every shop', 'pos-sync' ),
-				'desc_tip'    => __( 'POS shop IDs separated by commas; empty sums every shop.', 'pos-sync' ),
+			Lookups::field(
+				'shops',
+				array(
+					'title'       => __( 'Shops to sum', 'pos-sync' ),
+					'id'          => $field( 'shop_ids' ),
+					'type'        => 'text',
+					'value'       => $s['shop_ids'],
+					'placeholder' => __( 'every shop', 'pos-sync' ),
+					'desc_tip'    => __( 'The POS shops whose stock is summed for the web shop; none chosen sums every shop.', 'pos-sync' ),
+				),
+				true
 			),
 			array(
 				'title'             => __( 'Safety buffer', 'pos-sync' ),

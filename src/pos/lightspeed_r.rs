@@ -367,6 +367,17 @@ impl Endpoint {
         Ok(self.list("Item", &q))
     }
 
+    /// Every live (not archived) row of a small account resource such as
+    /// `Shop` or `Employee`, in id order: `<Resource>.json?sort=<id>&archived=false&limit=100`.
+    pub fn live_rows(&self, resource: &str, id_field: &str) -> ApiRequest {
+        let q = Query::new()
+            .sort(id_field)
+            .archived(Archived::Exclude)
+            .limit(MAX_PAGE)
+            .expect("100 is a valid limit");
+        self.list(resource, &q)
+    }
+
     /// Reconcile: live items in itemID order after `after_item_id`.
     pub fn items_after(&self, after_item_id: Option<&str>) -> ApiRequest {
         let mut q = Query::new().sort("itemID");

@@ -2,6 +2,7 @@
 
 mod job_tests;
 mod lightspeed_tests;
+mod lookups_tests;
 mod model_tests;
 mod orders_tests;
 mod pacer_tests;

@@ -1,7 +1,9 @@
 // End to end in a real browser: Debian's Chromium driven by playwright-core logs into
 // the real shop (WordPress + WooCommerce + the plugin + the Node sidecar + the Lightspeed
 // emulator), connects the plugin to the emulator through the settings page, tests the
-// connection, runs "Sync now", edits a product's stock in wp-admin, finds it in the stock
+// connection (which reads the POS's shops, registers … for the pick-lists), picks the shop
+// whose stock is summed from the list, saves, runs "Sync now" (the web stock is that
+// shop's), edits a product's stock in wp-admin, finds it in the stock
 // differences report with the "edited in WooCommerce" reason and presses "Fix".
 // Screenshots of the settings, status and report pages go to <site dir>/screenshots
 // (kept after the run; their paths are printed).
@@ -35,7 +37,7 @@ if (skip) {
   const { startEmulator } = await import(EMULATOR);
   const { chromium } = await import('playwright-core');
 
-  describe('e2e in a browser: settings → Test connection → Sync now → hand edit → report → Fix', () => {
+  describe('e2e in a browser: settings → Test connection → pick a shop → Sync now → hand edit → report → Fix', () => {
     let site;
     let pos;
     let grant;
@@ -103,8 +105,22 @@ if (skip) {
       assert.ok(!html.includes(grant.client_secret) && !html.includes(grant.refresh_token), 'no secret in the settings page');
 
       await Promise.all([page.waitForNavigation(), page.click('#pos-sync-test-connection')]);
-      assert.match(await page.textContent('#pos-sync-test-result'), /Connected to the Lightspeed account “POS Sync Demo Store” \(ID 1\)/);
+      assert.match(await page.textContent('#pos-sync-test-result'), /Connected to the Lightspeed account “POS Sync Demo Store” \(ID 1\)\. Lists read from the POS at .*: 2 shops, 2 registers, 3 employees, 8 payment types\./);
+    });
+
+    test('picks the shop to sum from the list read from the POS and saves it', async () => {
+      // The shops-to-sum field is now a multi-select of the POS's shops (WooCommerce's enhanced select).
+      const shops = page.locator('select[name="pos_sync_settings[shop_ids][]"]');
+      assert.deepEqual(await shops.evaluate((s) => [...s.options].map((o) => o.textContent)), ['Main Street (ID 1)', 'Harbour (ID 2)']);
+      await page.locator('tr', { has: shops }).locator('.select2-selection').click();
+      await page.locator('.select2-results__option', { hasText: 'Harbour (ID 2)' }).click();
+      assert.deepEqual(await shops.evaluate((s) => [...s.selectedOptions].map((o) => o.value)), ['2']);
       await shot('settings');
+      await Promise.all([page.waitForNavigation(), page.click('button[name="save"]')]);
+      assert.match(await page.content(), /Your settings have been saved/);
+      assert.doesNotMatch(await page.content(), /class="error inline"|id="message" class="error/);
+      assert.deepEqual(await page.locator('select[name="pos_sync_settings[shop_ids][]"]').evaluate((s) => [...s.selectedOptions].map((o) => o.value)), ['2']);
+      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'shop_ids' );`), '2');
     });
 
     test('"Sync now" on the status page brings the POS stock', async () => {
@@ -114,8 +130,11 @@ if (skip) {
       assert.match(await page.textContent('#pos-sync-flows tr[data-flow="sync"]'), /OK/);
       const state = await control('state', undefined, 'GET');
       const item = state.tables.Item.find((i) => i.customSku === 'TEE-WHT').itemID;
+      // Only the shop picked in the settings (Harbour, shop 2) is summed.
+      const harbour = Number(state.tables.ItemShop.find((r) => r.itemID === item && r.shopID === '2').qoh);
       const total = state.tables.ItemShop.filter((r) => r.itemID === item && r.shopID !== '0').reduce((s, r) => s + Number(r.qoh), 0);
-      assert.equal(await stockOf(productId), Math.max(0, total));
+      assert.ok(harbour !== total, 'the demo stocks the tee in both shops');
+      assert.equal(await stockOf(productId), Math.max(0, harbour));
       await shot('status');
     });
 

@@ -124,7 +124,8 @@ if (skip) {
       assert.equal(res.status, 302);
       let page = await (await site.adminFetch(res.headers.get('location'))).text();
       assert.match(page, /Connected to the Lightspeed account “Fake Shop” \(ID 1\)/);
-      assert.equal(seen().job.kind, 'test_connection');
+      assert.equal(seen().byKind.test_connection.length, 1);
+      assert.equal(seen().job.kind, 'lookups', 'a successful test reads the pick-lists next');
 
       fake({ mode: 'fail' });
       res = await site.adminFetch(href);
