@@ -109,14 +109,19 @@ async function main() {
     `$s = PosSync\\Settings::all();
     $s['api_base'] = $args['api_base']; $s['token_url'] = $args['token_url']; $s['account_id'] = $args['account_id'];
     $s['client_id'] = $args['client_id']; $s['client_secret'] = $args['client_secret'];
+    // The demo shop takes its catalogue from the POS (publishing is opt-in in a real shop).
+    if ( class_exists( 'PosSync\\Publisher' ) ) { $s['publish_enabled'] = 'yes'; }
     update_option( PosSync\\Settings::OPTION, $s, false );
     PosSync\\Settings::save_tokens( $args['access_token'], $args['refresh_token'], (int) ( microtime( true ) * 1000 ) + 1000 * (int) $args['expires_in'] );
     return true;`,
     { ...grant, api_base: `${posUrl}/API/V3`, token_url: `${posUrl}/auth/oauth/token` },
   );
-  const run = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
-  if (run.ok) log(`first sync: ${JSON.stringify(run.summary)}`);
-  else log(`first sync failed: ${run.error} (the shop runs anyway; see WooCommerce → Status → Logs, source pos-sync)`);
+  // One whole tick, as WP-Cron runs it: stock, orders, reconcile, then publish.
+  const runs = await site.wpEval(`PosSync\\Runner::tick(); return get_option( 'pos_sync_last_runs' );`);
+  for (const [kind, run] of Object.entries(runs || {})) {
+    if (run?.ok) log(`first ${kind}: ${JSON.stringify(run.summary)}`);
+    else log(`first ${kind} failed: ${run?.error} (the shop runs anyway; see WooCommerce → Status → Logs, source pos-sync)`);
+  }
 
   console.log(`
   Shop:      ${site.url}/
