@@ -611,8 +611,10 @@ final class Publisher {
 		$key = (string) $l['key'];
 		$id  = (int) $wpdb->get_var(
 			$wpdb->prepare(
-				"SELECT pm.post_id FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
-				 WHERE pm.meta_key = %s AND pm.meta_value = %s AND p.post_type = 'product' AND p.post_status <> 'trash' ORDER BY pm.post_id LIMIT 1",
+				// MIN(), not ORDER BY … LIMIT 1: that made MariaDB walk the post_id index over
+				// the whole postmeta table for every new listing (bench:publish slowed 5×).
+				"SELECT MIN(pm.post_id) FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
+				 WHERE pm.meta_key = %s AND pm.meta_value = %s AND p.post_type = 'product' AND p.post_status <> 'trash'",
 				self::KEY_META,
 				$key
 			)
@@ -625,8 +627,8 @@ final class Publisher {
 			// Linked by the stock flow (by SKU) before the listing was published.
 			$id = (int) $wpdb->get_var(
 				$wpdb->prepare(
-					"SELECT pm.post_id FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
-					 WHERE pm.meta_key = %s AND pm.meta_value = %s AND p.post_type = 'product' AND p.post_status <> 'trash' ORDER BY pm.post_id LIMIT 1",
+					"SELECT MIN(pm.post_id) FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
+					 WHERE pm.meta_key = %s AND pm.meta_value = %s AND p.post_type = 'product' AND p.post_status <> 'trash'",
 					Applier::ITEM_META,
 					$item_id
 				)
