@@ -192,8 +192,13 @@ impl<'a> Fields<'a> {
     }
 
     pub fn bool(&self, field: &str) -> Result<bool, ParseError> {
+        self.bool_or(field, false)
+    }
+
+    /// A flag, `default` when missing or null.
+    pub fn bool_or(&self, field: &str, default: bool) -> Result<bool, ParseError> {
         match self.raw(field) {
-            None => Ok(false),
+            None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
             Some(v) => match scalar_text(v).as_deref().map(str::trim) {
                 Some("true") | Some("1") => Ok(true),
@@ -515,6 +520,11 @@ pub struct Item {
     pub archived: bool,
     pub item_type: String,
     pub publish_to_ecom: bool,
+    /// `tax`: the item is taxed at all (true when the POS leaves it out).
+    pub taxable: bool,
+    /// `taxClassID` (`None` for `"0"`): the rate class, mapped to a
+    /// WooCommerce tax class by a setting.
+    pub tax_class_id: Option<String>,
     pub category_id: Option<String>,
     pub item_matrix_id: Option<String>,
     pub time_stamp: String,
@@ -552,40 +562,14 @@ impl Resource for Item {
     fn from_value(v: &Value) -> Result<Self, ParseError> {
         let f = Fields::new(v, Self::NAME, Self::ID)?;
         let item_id = f.required_id("itemID")?;
-        let prices = f
-            .nested("Prices", "ItemPrice")?
-            .into_iter()
-            .map(|p| {
-                let pf = Fields::new(p, "Item", "__none")?;
-                Ok(ItemPrice {
-                    amount: pf.money("amount")?,
-                    use_type_id: pf.foreign_key("useTypeID")?,
-                    use_type: pf.text("useType")?,
-                })
-            })
-            .collect::<Result<Vec<_>, ParseError>>()
-            .map_err(|e| with_id(e, &item_id))?;
+        let prices = read_prices(&f, Self::NAME).map_err(|e| with_id(e, &item_id))?;
         let item_shops = f
             .nested("ItemShops", "ItemShop")?
             .into_iter()
             .map(ItemShop::from_value)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ParseError::new("Item", Some(item_id.clone()), e.to_string()))?;
-        let ecommerce = match f.relation("ItemECommerce")? {
-            None => None,
-            Some(e) => {
-                let ef = Fields::new(e, "Item", "__none").map_err(|e| with_id(e, &item_id))?;
-                Some(ItemEcommerce {
-                    long_description: ef.text("longDescription")?,
-                    short_description: ef.text("shortDescription")?,
-                    weight: ef.text("weight")?,
-                    width: ef.text("width")?,
-                    height: ef.text("height")?,
-                    length: ef.text("length")?,
-                    list_on_store: ef.bool("listOnStore").map_err(|e| with_id(e, &item_id))?,
-                })
-            }
-        };
+        let ecommerce = read_ecommerce(&f, Self::NAME).map_err(|e| with_id(e, &item_id))?;
         let images = f
             .nested("Images", "Image")?
             .into_iter()
@@ -615,6 +599,8 @@ impl Resource for Item {
             archived: f.bool("archived")?,
             item_type: f.text("itemType")?,
             publish_to_ecom: f.bool("publishToEcom")?,
+            taxable: f.bool_or("tax", true)?,
+            tax_class_id: f.foreign_key("taxClassID")?,
             category_id: f.foreign_key("categoryID")?,
             item_matrix_id: f.foreign_key("itemMatrixID")?,
             time_stamp: f.text("timeStamp")?,
@@ -626,6 +612,41 @@ impl Resource for Item {
             item_id,
         })
     }
+}
+
+/// `Prices.ItemPrice[]` of an Item or ItemMatrix.
+pub fn read_prices(f: &Fields<'_>, resource: &'static str) -> Result<Vec<ItemPrice>, ParseError> {
+    f.nested("Prices", "ItemPrice")?
+        .into_iter()
+        .map(|p| {
+            let pf = Fields::new(p, resource, "__none")?;
+            Ok(ItemPrice {
+                amount: pf.money("amount")?,
+                use_type_id: pf.foreign_key("useTypeID")?,
+                use_type: pf.text("useType")?,
+            })
+        })
+        .collect()
+}
+
+/// The `ItemECommerce` relation of an Item or ItemMatrix, when loaded.
+pub fn read_ecommerce(
+    f: &Fields<'_>,
+    resource: &'static str,
+) -> Result<Option<ItemEcommerce>, ParseError> {
+    let Some(e) = f.relation("ItemECommerce")? else {
+        return Ok(None);
+    };
+    let ef = Fields::new(e, resource, "__none")?;
+    Ok(Some(ItemEcommerce {
+        long_description: ef.text("longDescription")?,
+        short_description: ef.text("shortDescription")?,
+        weight: ef.text("weight")?,
+        width: ef.text("width")?,
+        height: ef.text("height")?,
+        length: ef.text("length")?,
+        list_on_store: ef.bool("listOnStore")?,
+    }))
 }
 
 fn with_id(mut e: ParseError, id: &str) -> ParseError {
@@ -809,6 +830,30 @@ impl Resource for PaymentType {
                 c => c,
             },
             archived: f.bool("archived")?,
+        })
+    }
+}
+
+/// `TaxClass`: the rate class an item is in ("Item", "Labor" and the
+/// merchant's own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaxClass {
+    pub tax_class_id: String,
+    pub name: String,
+    /// `item` or `workorder` (*unverified*); labour classes are not offered
+    /// for products.
+    pub class_type: String,
+}
+
+impl Resource for TaxClass {
+    const NAME: &'static str = "TaxClass";
+    const ID: &'static str = "taxClassID";
+    fn from_value(v: &Value) -> Result<Self, ParseError> {
+        let f = Fields::new(v, Self::NAME, Self::ID)?;
+        Ok(TaxClass {
+            tax_class_id: f.required_id("taxClassID")?,
+            name: f.text("name")?,
+            class_type: f.text("classType")?,
         })
     }
 }

@@ -123,6 +123,7 @@ const def = {
     Images: { many: true, entity: 'Image', rows: (st, row) => row._images },
     ItemAttributes: { many: false, entity: 'ItemAttributes', rows: (st, row) => row.attributes },
     Category: { many: false, entity: 'Category', rows: (st, row) => (row.categoryID ? st.tables.categories.get(row.categoryID) : null) },
+    TaxClass: { many: false, entity: 'TaxClass', rows: (st, row) => (row.taxClassID ? st.tables.taxClasses.get(row.taxClassID) : null) },
     TagRelations: { many: true, entity: 'TagRelation', rows: (st, row) => row.tagRelations, nestedAll: ['Tag'] },
     ItemMatrix: { many: false, entity: 'ItemMatrix', rows: (st, row) => (row.itemMatrixID ? st.tables.itemMatrices.get(row.itemMatrixID) : null) },
     Prices: { many: true, entity: 'ItemPrice', rows: (st, row) => row.prices },
@@ -193,6 +194,7 @@ function applyItem(state, row, body, creating) {
   }
   if (row.categoryID && !state.tables.categories.get(row.categoryID)) throw badRequest(`Invalid categoryID ${row.categoryID}: no such Category.`);
   if (row.itemMatrixID && !state.tables.itemMatrices.get(row.itemMatrixID)) throw badRequest(`Invalid itemMatrixID ${row.itemMatrixID}: no such ItemMatrix.`);
+  if (row.taxClassID && !state.tables.taxClasses.get(row.taxClassID)) throw badRequest(`Invalid taxClassID ${row.taxClassID}: no such TaxClass.`);
   if (body.Prices !== undefined) applyPrices(row.prices, body.Prices);
   if (body.ItemECommerce !== undefined && body.ItemECommerce !== '') {
     if (!row.ecommerce) {

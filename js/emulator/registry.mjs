@@ -6,6 +6,7 @@ import registers from './registers.mjs';
 import employees from './employees.mjs';
 import paymentTypes from './paymentTypes.mjs';
 import tags, { tagRelation } from './tags.mjs';
+import taxClasses from './taxClasses.mjs';
 import categories from './categories.mjs';
 import itemAttributeSets from './itemAttributeSets.mjs';
 import itemMatrices from './itemMatrices.mjs';
@@ -18,7 +19,7 @@ import saleLines from './saleLines.mjs';
 import salePayments from './salePayments.mjs';
 
 export const registry = Object.fromEntries(
-  [accounts, shops, registers, employees, paymentTypes, tags, tagRelation, categories, itemAttributeSets, itemMatrices, items, itemAttributes, itemECommerce, itemPrice, itemShops, images, customers, contact, sales, saleLines, salePayments].map((d) => [d.name, d]),
+  [accounts, shops, registers, employees, paymentTypes, tags, tagRelation, taxClasses, categories, itemAttributeSets, itemMatrices, items, itemAttributes, itemECommerce, itemPrice, itemShops, images, customers, contact, sales, saleLines, salePayments].map((d) => [d.name, d]),
 );
 
 // Resources reachable under /API/V3/Account/{id}/<Name>.json

@@ -45,6 +45,9 @@ function seedBase(state) {
   ]) {
     t.employees.insert({ employeeID: 0, firstName: first, lastName: last, lockOut: false, archived: false, timeStamp: then, contactID: 0, clockInEmployeeHoursID: 0, employeeRoleID: 1, limitToShopID: shop, lastShopID: shop || 1, lastSaleID: 0, lastRegisterID: 0 });
   }
+  // The two tax classes every account has (IDs unverified).
+  t.taxClasses.insert({ taxClassID: 0, name: 'Item', classType: 'item', timeStamp: then });
+  t.taxClasses.insert({ taxClassID: 0, name: 'Labor', classType: 'workorder', timeStamp: then });
   for (const p of RESERVED_PAYMENT_TYPES) {
     t.paymentTypes.insert({ paymentTypeID: 0, name: p.name, requireCustomer: p.type === 'credit account', archived: false, internalReserved: p.internalReserved ?? true, type: p.type, refundAsPaymentTypeID: p.refundAsPaymentTypeID });
   }
@@ -87,12 +90,15 @@ function seedDemo(state) {
   const mugs = addCategory(state, 'Mugs', home.categoryID, created);
   renumberCategories(state);
   for (const name of ['summer', 'web-featured', 'gift']) t.tags.insert({ tagID: 0, name });
+  // A class the merchant added; the Harbour Mug is in it, so a shop can map it to
+  // WooCommerce's Reduced rate. The Enamel Camp Mug is not taxable at all.
+  const reduced = t.taxClasses.insert({ taxClassID: 0, name: 'Reduced rate', classType: 'item', timeStamp: created });
   const sizeColour = t.itemAttributeSets.insert({ itemAttributeSetID: 0, name: 'Size/Colour', attributeName1: 'Size', attributeName2: 'Colour', attributeName3: '', system: false, archived: false });
 
   const ts = (daysAgo) => now - daysAgo * DAY;
   const tee = addItem(
     state,
-    { description: 'Classic Tee - White', customSku: 'TEE-WHT', manufacturerSku: 'CT-100-W', upc: '012345678905', defaultCost: 6.5, avgCost: 6.5, categoryID: tees.categoryID, publishToEcom: true, prices: defaultPrices(19, 17, 22) },
+    { description: 'Classic Tee - White', customSku: 'TEE-WHT', taxClassID: 1, manufacturerSku: 'CT-100-W', upc: '012345678905', defaultCost: 6.5, avgCost: 6.5, categoryID: tees.categoryID, publishToEcom: true, prices: defaultPrices(19, 17, 22) },
     {
       stock: { 1: 12, 2: 5 },
       ecommerce: { longDescription: '<p>Our <strong>classic</strong> heavyweight tee, 100% organic cotton.</p><ul><li>Regular fit</li><li>Pre-shrunk</li></ul>', shortDescription: '<p>Organic cotton tee.</p>', weight: 0.2, width: 25, height: 2, length: 30 },
@@ -102,7 +108,7 @@ function seedDemo(state) {
   );
   const hoodie = addItem(
     state,
-    { description: 'Logo Hoodie', customSku: 'HOOD-LOGO', manufacturerSku: 'LH-200', defaultCost: 21, avgCost: 21, categoryID: hoodies.categoryID, publishToEcom: true, prices: defaultPrices(49, 45, 55) },
+    { description: 'Logo Hoodie', customSku: 'HOOD-LOGO', taxClassID: 1, manufacturerSku: 'LH-200', defaultCost: 21, avgCost: 21, categoryID: hoodies.categoryID, publishToEcom: true, prices: defaultPrices(49, 45, 55) },
     {
       stock: { 1: 4, 2: 0 },
       // A description a web shop must sanitise before it reaches HTML.
@@ -112,13 +118,13 @@ function seedDemo(state) {
   );
   const mug = addItem(
     state,
-    { description: 'Harbour Mug', customSku: 'MUG-HARB', defaultCost: 4, avgCost: 4, categoryID: mugs.categoryID, publishToEcom: true, prices: defaultPrices(12.5, 12.5, 14) },
+    { description: 'Harbour Mug', customSku: 'MUG-HARB', taxClassID: reduced.taxClassID, defaultCost: 4, avgCost: 4, categoryID: mugs.categoryID, publishToEcom: true, prices: defaultPrices(12.5, 12.5, 14) },
     { stock: { 1: 30, 2: 18 }, ecommerce: { longDescription: '<p>Stoneware mug with the harbour skyline. 350&nbsp;ml.</p>', shortDescription: 'Stoneware mug', weight: 0.4, width: 9, height: 10, length: 12 }, tags: [3], ts: ts(20) },
   );
   // Only a systemSku: customSku left empty on purpose.
   const camp = addItem(
     state,
-    { description: 'Enamel Camp Mug', customSku: '', defaultCost: 5, avgCost: 5, categoryID: mugs.categoryID, publishToEcom: true, prices: defaultPrices(15, 15, 15) },
+    { description: 'Enamel Camp Mug', customSku: '', tax: false, taxClassID: 1, defaultCost: 5, avgCost: 5, categoryID: mugs.categoryID, publishToEcom: true, prices: defaultPrices(15, 15, 15) },
     { stock: { 1: 0, 2: 7 }, ecommerce: { longDescription: '<p>Enamel mug for the trail.</p>', shortDescription: '', weight: 0.25, width: 9, height: 8, length: 12 }, ts: ts(18) },
   );
   // In-store only: publishToEcom false.
@@ -137,7 +143,7 @@ function seedDemo(state) {
       n++;
       const v = addItem(
         state,
-        { description: `Crew Tee ${size} ${colour}`, customSku: `CREW-${size}-${colour === 'Black' ? 'BLK' : 'NVY'}`, defaultCost: 8, avgCost: 8, categoryID: tees.categoryID, itemMatrixID: matrix.itemMatrixID, publishToEcom: true, prices: defaultPrices(24, 22, 28) },
+        { description: `Crew Tee ${size} ${colour}`, customSku: `CREW-${size}-${colour === 'Black' ? 'BLK' : 'NVY'}`, taxClassID: 1, defaultCost: 8, avgCost: 8, categoryID: tees.categoryID, itemMatrixID: matrix.itemMatrixID, publishToEcom: true, prices: defaultPrices(24, 22, 28) },
         { stock: { 1: n + 2, 2: n % 3 }, ecommerce: { longDescription: '', shortDescription: '', weight: 0.18, width: 25, height: 2, length: 30 }, attributes: { attribute1: size, attribute2: colour, attribute3: '', itemAttributeSetID: sizeColour.itemAttributeSetID }, tags: [1], ts: ts(10) },
       );
       variants.push(v);

@@ -94,6 +94,7 @@ export const TABLES = {
   paymentTypes: ['paymentTypeID'],
   categories: ['categoryID', { tsIndex: true }],
   tags: ['tagID'],
+  taxClasses: ['taxClassID'],
   itemAttributeSets: ['itemAttributeSetID'],
   itemMatrices: ['itemMatrixID', { tsIndex: true }],
   items: ['itemID', { tsIndex: true }],

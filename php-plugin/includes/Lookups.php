@@ -1,6 +1,6 @@
 <?php
 /**
- * The POS's pick-lists (shops, registers, employees, payment types) read by a `lookups`
+ * The POS's pick-lists (shops, registers, employees, payment types, tax classes) read by a `lookups`
  * job, cached in an option, and the settings fields that choose from them.
  *
  * @package PosSync
@@ -17,7 +17,7 @@ defined( 'ABSPATH' ) || exit;
 final class Lookups {
 
 	public const OPTION = 'pos_sync_lookups';
-	public const KINDS  = array( 'shops', 'registers', 'employees', 'payment_types' );
+	public const KINDS  = array( 'shops', 'registers', 'employees', 'payment_types', 'tax_classes' );
 
 	/**
 	 * Wires the admin action and the settings row.
@@ -28,7 +28,7 @@ final class Lookups {
 	}
 
 	/**
-	 * The cached lists: `{shops, registers, employees, payment_types, fetched_at}`.
+	 * The cached lists: `{shops, registers, employees, payment_types, tax_classes, fetched_at}`.
 	 */
 	public static function all(): array {
 		$saved = get_option( self::OPTION, array() );
@@ -39,7 +39,7 @@ final class Lookups {
 	/**
 	 * One list.
 	 *
-	 * @param string $kind shops | registers | employees | payment_types.
+	 * @param string $kind shops | registers | employees | payment_types | tax_classes.
 	 * @return array[] Rows `{id, name, …}`.
 	 */
 	public static function rows( string $kind ): array {
@@ -49,7 +49,7 @@ final class Lookups {
 	/**
 	 * Stores the lists of a `lookups` event (docs/PROTOCOL.md).
 	 *
-	 * @param array $lookups `{shops, registers, employees, payment_types}`.
+	 * @param array $lookups `{shops, registers, employees, payment_types, tax_classes}`.
 	 */
 	public static function store( array $lookups ): void {
 		$clean = array( 'fetched_at' => time() );
@@ -99,7 +99,7 @@ final class Lookups {
 		return array(
 			'ok'      => false,
 			/* translators: %s: cause */
-			'message' => sprintf( __( 'The lists of shops, registers, employees and payment types could not be read from the POS: %s', 'pos-sync' ), (string) ( $run['error'] ?? __( 'unknown error', 'pos-sync' ) ) ),
+			'message' => sprintf( __( 'The lists of shops, registers, employees, payment types and tax classes could not be read from the POS: %s', 'pos-sync' ), (string) ( $run['error'] ?? __( 'unknown error', 'pos-sync' ) ) ),
 		);
 	}
 
@@ -109,16 +109,17 @@ final class Lookups {
 	public static function summary(): string {
 		$all = self::all();
 		if ( ! $all['fetched_at'] ) {
-			return __( 'The lists of shops, registers, employees and payment types have not been read from the POS yet: connect first (Test connection), then choose from them.', 'pos-sync' );
+			return __( 'The lists of shops, registers, employees, payment types and tax classes have not been read from the POS yet: connect first (Test connection), then choose from them.', 'pos-sync' );
 		}
 		return sprintf(
-			/* translators: 1: date and time, 2: shops, 3: registers, 4: employees, 5: payment types */
-			__( 'Lists read from the POS at %1$s: %2$d shops, %3$d registers, %4$d employees, %5$d payment types.', 'pos-sync' ),
+			/* translators: 1: date and time, 2: shops, 3: registers, 4: employees, 5: payment types, 6: tax classes */
+			__( 'Lists read from the POS at %1$s: %2$d shops, %3$d registers, %4$d employees, %5$d payment types, %6$d tax classes.', 'pos-sync' ),
 			wp_date( 'Y-m-d H:i', (int) $all['fetched_at'] ),
 			count( $all['shops'] ),
 			count( $all['registers'] ),
 			count( $all['employees'] ),
-			count( $all['payment_types'] )
+			count( $all['payment_types'] ),
+			count( $all['tax_classes'] )
 		);
 	}
 

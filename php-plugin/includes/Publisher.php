@@ -23,6 +23,7 @@ final class Publisher {
 	public const CONFLICTS_OPTION = 'pos_sync_sku_conflicts';
 	public const LINKED_OPTION    = 'pos_sync_sku_linked';
 	public const PROGRESS_OPTION  = 'pos_sync_publish_progress';
+	public const PLAN_OPTION      = 'pos_sync_publish_plan';
 
 	/**
 	 * Fields the merchant may keep for WooCommerce: setting value => label.
@@ -34,6 +35,9 @@ final class Publisher {
 			'short_description' => __( 'Short description', 'pos-sync' ),
 			'images'            => __( 'Images', 'pos-sync' ),
 			'categories'        => __( 'Categories', 'pos-sync' ),
+			'price'             => __( 'Prices', 'pos-sync' ),
+			'dimensions'        => __( 'Weight and dimensions', 'pos-sync' ),
+			'tax'               => __( 'Tax status and tax class', 'pos-sync' ),
 		);
 	}
 
@@ -123,6 +127,7 @@ final class Publisher {
 			'hidden_mode'     => 'draft',
 			'owned_fields'    => array(),
 			'link_by_sku'     => 'no',
+			'tax_class_map'   => array(),
 		);
 	}
 
@@ -141,6 +146,9 @@ final class Publisher {
 	 * @param string[] $errors Errors to show.
 	 */
 	public static function validate_settings( array $posted, array &$new, array &$errors ): void {
+		if ( isset( $posted['tax_class_map'] ) && is_array( $posted['tax_class_map'] ) ) {
+			$new['tax_class_map'] = self::validate_tax_map( $posted['tax_class_map'], (array) ( $new['tax_class_map'] ?? array() ), $errors );
+		}
 		if ( ! isset( $posted['publish_rule'] ) ) {
 			return; // The form did not carry the publish section.
 		}
@@ -185,6 +193,72 @@ final class Publisher {
 	}
 
 	/**
+	 * WooCommerce's tax classes: slug => name, the Standard rate as ''.
+	 *
+	 * @return array<string,string>
+	 */
+	public static function woo_tax_classes(): array {
+		$out = array( '' => __( 'Standard rate', 'pos-sync' ) );
+		if ( class_exists( '\WC_Tax' ) ) {
+			foreach ( \WC_Tax::get_tax_rate_classes() as $class ) {
+				$out[ (string) $class->slug ] = (string) $class->name;
+			}
+		}
+		return $out;
+	}
+
+	/**
+	 * Checks a posted POS tax class => WooCommerce tax class map.
+	 *
+	 * @param array    $posted POS taxClassID => WooCommerce slug ('' = Standard rate).
+	 * @param array    $old    The saved map (kept for a bad row).
+	 * @param string[] $errors Errors to show.
+	 * @return array<string,string>
+	 */
+	public static function validate_tax_map( array $posted, array $old, array &$errors ): array {
+		$woo = self::woo_tax_classes();
+		$map = $old;
+		foreach ( $posted as $pos_id => $slug ) {
+			$pos_id = trim( (string) $pos_id );
+			$slug   = sanitize_title( (string) $slug );
+			if ( ! preg_match( '/^\d+$/', $pos_id ) ) {
+				/* translators: %s: the value that was posted */
+				$errors[] = sprintf( __( 'POS tax class IDs are whole numbers (got “%s”); that row was not saved.', 'pos-sync' ), $pos_id );
+				continue;
+			}
+			if ( ! array_key_exists( $slug, $woo ) ) {
+				/* translators: 1: WooCommerce tax class, 2: POS tax class ID, 3: the classes WooCommerce has */
+				$errors[] = sprintf( __( 'WooCommerce has no tax class “%1$s” (for POS tax class %2$s); it has %3$s. The previous choice is kept.', 'pos-sync' ), $slug, $pos_id, implode( ', ', $woo ) );
+				continue;
+			}
+			if ( '' === $slug ) {
+				unset( $map[ $pos_id ] ); // The Standard rate is what an unmapped class gets.
+			} else {
+				$map[ $pos_id ] = $slug;
+			}
+		}
+		ksort( $map );
+		return $map;
+	}
+
+	/**
+	 * The tax class map as saved, without classes WooCommerce no longer has (those
+	 * fall back to the Standard rate, and the settings tab says so).
+	 *
+	 * @return array<string,string>
+	 */
+	public static function tax_class_map(): array {
+		$woo = self::woo_tax_classes();
+		$out = array();
+		foreach ( (array) Settings::get( 'tax_class_map' ) as $pos_id => $slug ) {
+			if ( '' !== (string) $slug && isset( $woo[ (string) $slug ] ) ) {
+				$out[ (string) $pos_id ] = (string) $slug;
+			}
+		}
+		return $out;
+	}
+
+	/**
 	 * The publish part of a job's settings (PROTOCOL.md, `publish` jobs).
 	 */
 	public static function job_settings(): array {
@@ -223,7 +297,32 @@ final class Publisher {
 				'dimension' => in_array( $dimension, array( 'm', 'cm', 'mm', 'in', 'yd' ), true ) ? $dimension : 'cm',
 			),
 			'owned_by_woo' => self::owned_fields(),
+			'tax_classes'  => (object) self::tax_class_map(),
 		);
+	}
+
+	/**
+	 * Starts a new pass over the whole catalogue when the settings the listings are
+	 * planned from changed (rule, price level, units, owned fields, tax classes): every
+	 * listing is planned again and only what changed is written.
+	 *
+	 * @return bool Whether a new pass was started.
+	 */
+	public static function restart_on_new_plan(): bool {
+		$print = md5( (string) wp_json_encode( self::job_settings() ) );
+		$was   = (string) get_option( self::PLAN_OPTION, '' );
+		if ( $was === $print ) {
+			return false;
+		}
+		update_option( self::PLAN_OPTION, $print, false );
+		$cursors = Settings::cursors();
+		if ( '' === $was || empty( $cursors['publish'] ) ) {
+			return false; // The first pass, or one not begun: nothing to restart.
+		}
+		self::store_cursor( null );
+		delete_option( self::PROGRESS_OPTION );
+		Log::info( __( 'The publish settings changed: every POS listing is checked again; only what changed is written.', 'pos-sync' ) );
+		return true;
 	}
 
 	/**
@@ -241,8 +340,8 @@ final class Publisher {
 	 * @param callable $field Maps a key to its form name.
 	 */
 	public static function settings_fields( callable $field ): array {
-		$s = Settings::all();
-		return array(
+		$s      = Settings::all();
+		$fields = array(
 			array(
 				'title' => __( 'Publishing', 'pos-sync' ),
 				'type'  => 'title',
@@ -293,6 +392,10 @@ final class Publisher {
 					'online'  => __( 'POS Online price (Default when it is missing)', 'pos-sync' ),
 				),
 			),
+		);
+		$fields = array_merge( $fields, self::tax_fields( $field ) );
+		array_push(
+			$fields,
 			array(
 				'title'   => __( 'Items no longer published', 'pos-sync' ),
 				'id'      => $field( 'hidden_mode' ),
@@ -326,8 +429,61 @@ final class Publisher {
 			array(
 				'type' => 'sectionend',
 				'id'   => 'pos_sync_publish',
-			),
+			)
 		);
+		return $fields;
+	}
+
+	/**
+	 * One select per POS tax class (read with the other lists from the POS): the
+	 * WooCommerce tax class its items get. Unmapped classes get the Standard rate; an
+	 * item the POS does not tax is published with tax status “None”.
+	 *
+	 * @param callable $field Maps a key to its form name.
+	 */
+	public static function tax_fields( callable $field ): array {
+		$woo    = self::woo_tax_classes();
+		$map    = (array) Settings::get( 'tax_class_map' );
+		$pos    = Lookups::rows( 'tax_classes' );
+		$fields = array();
+		if ( ! $pos && ! $map ) {
+			return array(
+				array(
+					'title' => __( 'Tax classes', 'pos-sync' ),
+					'type'  => 'info',
+					'id'    => 'pos_sync_tax_note',
+					'text'  => __( 'Every published item gets the Standard rate (or no tax when the POS does not tax it). Connect first (Test connection) to map each POS tax class to a WooCommerce tax class.', 'pos-sync' ),
+				),
+			);
+		}
+		$named = array();
+		foreach ( $pos as $row ) {
+			$named[ (string) $row['id'] ] = (string) $row['name'];
+		}
+		foreach ( array_keys( $map ) as $id ) {
+			if ( ! isset( $named[ (string) $id ] ) ) {
+				/* translators: %s: POS ID */
+				$named[ (string) $id ] = sprintf( __( 'ID %s — not in the POS’s list', 'pos-sync' ), $id );
+			}
+		}
+		foreach ( $named as $id => $name ) {
+			$value   = (string) ( $map[ $id ] ?? '' );
+			$options = $woo;
+			if ( '' !== $value && ! isset( $options[ $value ] ) ) {
+				/* translators: %s: tax class slug */
+				$options[ $value ] = sprintf( __( '“%s” — no longer in WooCommerce: the Standard rate is used', 'pos-sync' ), $value );
+			}
+			$fields[] = array(
+				/* translators: 1: POS tax class name, 2: its ID */
+				'title'    => sprintf( __( 'POS tax class “%1$s” (ID %2$s)', 'pos-sync' ), $name, $id ),
+				'id'       => $field( 'tax_class_map' ) . '[' . $id . ']',
+				'type'     => 'select',
+				'value'    => $value,
+				'options'  => $options,
+				'desc_tip' => __( 'The WooCommerce tax class of the products of this POS class. Items the POS does not tax get the tax status “None”.', 'pos-sync' ),
+			);
+		}
+		return $fields;
 	}
 
 	/**
@@ -828,6 +984,9 @@ final class Publisher {
 		if ( $changed( 'dimensions' ) && $mine( 'dimensions' ) ) {
 			$this->set_dimensions( $variation, $v );
 		}
+		if ( $changed( 'tax' ) && $mine( 'tax' ) && isset( $v['tax_class'] ) ) {
+			$variation->set_tax_class( self::known_tax_class( (string) $v['tax_class'], true ) );
+		}
 		if ( $changed( 'image' ) && $mine( 'images' ) ) {
 			$key = (string) ( $v['image']['key'] ?? '' );
 			$variation->set_image_id( '' !== $key && isset( $images[ $key ] ) ? $images[ $key ] : 0 );
@@ -913,6 +1072,10 @@ final class Publisher {
 		if ( $changed( 'dimensions' ) && $mine( 'dimensions' ) ) {
 			$this->set_dimensions( $product, $l );
 		}
+		if ( $changed( 'tax' ) && $mine( 'tax' ) && isset( $l['tax_status'] ) ) {
+			$product->set_tax_status( 'none' === $l['tax_status'] ? 'none' : 'taxable' );
+			$product->set_tax_class( self::known_tax_class( (string) ( $l['tax_class'] ?? '' ), false ) );
+		}
 		if ( $changed( 'categories' ) && $mine( 'categories' ) ) {
 			$product->set_category_ids( Taxonomies::category_ids( (array) ( $l['categories'] ?? array() ) ) );
 		}
@@ -941,6 +1104,20 @@ final class Publisher {
 				}
 			}
 		}
+	}
+
+	/**
+	 * A tax class WooCommerce has; one it no longer has is the Standard rate (the
+	 * settings tab shows the map).
+	 *
+	 * @param string $slug      Slug from the listing.
+	 * @param bool   $variation A variation (may say `parent`).
+	 */
+	private static function known_tax_class( string $slug, bool $variation ): string {
+		if ( $variation && 'parent' === $slug ) {
+			return 'parent';
+		}
+		return isset( self::woo_tax_classes()[ $slug ] ) ? $slug : '';
 	}
 
 	/**

@@ -277,6 +277,9 @@ final class Runner {
 		}
 		ignore_user_abort( true );
 
+		if ( 'publish' === $this->run['kind'] ) {
+			Publisher::restart_on_new_plan(); // Before the cursors are read.
+		}
 		$job = array_merge(
 			array(
 				'v'         => 1,

@@ -1,9 +1,9 @@
-//! The pick-lists of the settings page: shops, registers, employees and
-//! payment types read from the POS, so the merchant chooses them by name
+//! The pick-lists of the settings page: shops, registers, employees,
+//! payment types and tax classes read from the POS, so the merchant chooses them by name
 //! instead of typing IDs (`"kind":"lookups"`, docs/PROTOCOL.md).
 
 use crate::job::{Event, Host};
-use crate::model::{Employee, PaymentType, Register, Resource, Shop};
+use crate::model::{Employee, PaymentType, Register, Resource, Shop, TaxClass};
 use crate::pos::lightspeed_r as ls;
 use crate::session::{ApiError, Session};
 use crate::transport::{Clock, Transport};
@@ -42,6 +42,8 @@ pub struct Lookups {
     pub registers: Vec<RegisterChoice>,
     pub employees: Vec<Choice>,
     pub payment_types: Vec<PaymentTypeChoice>,
+    /// Item tax classes (labour classes left out), for the tax class map.
+    pub tax_classes: Vec<Choice>,
 }
 
 /// Builds the lists from the rows read, archived rows left out (the query
@@ -52,6 +54,7 @@ pub fn lookups_from(
     registers: &[Register],
     employees: &[Employee],
     payment_types: &[PaymentType],
+    tax_classes: &[TaxClass],
 ) -> Lookups {
     let named = |name: &str, kind: &str, id: &str| {
         let name = name.trim();
@@ -100,6 +103,14 @@ pub fn lookups_from(
                 code: p.code.trim().to_string(),
             })
             .collect(),
+        tax_classes: tax_classes
+            .iter()
+            .filter(|t| !t.class_type.trim().eq_ignore_ascii_case("workorder"))
+            .map(|t| Choice {
+                id: t.tax_class_id.clone(),
+                name: named(&t.name, "Tax class", &t.tax_class_id),
+            })
+            .collect(),
     }
 }
 
@@ -135,12 +146,14 @@ pub async fn run_lookups<T: Transport, C: Clock, H: Host>(
     let registers = read_all::<Register, _, _, _>(session).await?;
     let employees = read_all::<Employee, _, _, _>(session).await?;
     let payment_types = read_all::<PaymentType, _, _, _>(session).await?;
-    let lookups = lookups_from(&shops, &registers, &employees, &payment_types);
+    let tax_classes = read_all::<TaxClass, _, _, _>(session).await?;
+    let lookups = lookups_from(&shops, &registers, &employees, &payment_types, &tax_classes);
     let summary = json!({
         "shops": lookups.shops.len(),
         "registers": lookups.registers.len(),
         "employees": lookups.employees.len(),
         "payment_types": lookups.payment_types.len(),
+        "tax_classes": lookups.tax_classes.len(),
     });
     session.out().emit(Event::Lookups { lookups });
     Ok(summary)

@@ -16,8 +16,8 @@
 
 use crate::job::{Event, Host, LogLevel, Settings};
 use crate::model::{
-    parse_timestamp_ms, Category, Fields, Image, Item, ItemAttributeSet, ItemEcommerce, ItemPrice,
-    Money, ParseError, Resource,
+    parse_timestamp_ms, read_ecommerce, read_prices, Category, Fields, Image, Item,
+    ItemAttributeSet, ItemEcommerce, ItemPrice, Money, ParseError, Resource,
 };
 use crate::pos::lightspeed_r::{self as ls, ApiRequest, Archived, Endpoint, Filter, Query};
 use crate::session::{ApiError, Session};
@@ -135,6 +135,7 @@ pub enum WooField {
     Dimensions,
     Categories,
     Images,
+    Tax,
 }
 
 /// The publish part of the job's `settings` (flattened into it).
@@ -160,6 +161,10 @@ pub struct PublishConfig {
     /// fill a new product) and listed in the listing's `owned_by_woo`.
     #[serde(default, deserialize_with = "de_or_default")]
     pub owned_by_woo: Vec<WooField>,
+    /// POS `taxClassID` → WooCommerce tax class slug (`""` is the Standard
+    /// rate). A class not in the map is the Standard rate.
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub tax_classes: BTreeMap<String, String>,
 }
 
 fn de_or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
@@ -239,6 +244,8 @@ pub struct PosMatrix {
     pub prices: Vec<ItemPrice>,
     pub ecommerce: Option<ItemEcommerce>,
     pub images: Vec<Image>,
+    pub taxable: bool,
+    pub tax_class_id: Option<String>,
     pub version: String,
 }
 
@@ -250,23 +257,8 @@ impl PosMatrix {
             e.id = Some(id.clone());
             e
         };
-        let prices = f
-            .nested("Prices", "ItemPrice")?
-            .into_iter()
-            .map(|p| {
-                let pf = Fields::new(p, "ItemMatrix", "__none")?;
-                Ok(ItemPrice {
-                    amount: pf.money("amount")?,
-                    use_type_id: pf.foreign_key("useTypeID")?,
-                    use_type: pf.text("useType")?,
-                })
-            })
-            .collect::<Result<Vec<_>, ParseError>>()
-            .map_err(with_id)?;
-        let ecommerce = match f.relation("ItemECommerce")? {
-            None => None,
-            Some(e) => Some(read_ecommerce(e, "ItemMatrix").map_err(with_id)?),
-        };
+        let prices = read_prices(&f, "ItemMatrix").map_err(with_id)?;
+        let ecommerce = read_ecommerce(&f, "ItemMatrix").map_err(with_id)?;
         let images = f
             .nested("Images", "Image")?
             .into_iter()
@@ -282,23 +274,12 @@ impl PosMatrix {
             prices,
             ecommerce,
             images,
+            taxable: f.bool_or("tax", true)?,
+            tax_class_id: f.foreign_key("taxClassID")?,
             version: row_version(v),
             item_matrix_id: id,
         })
     }
-}
-
-fn read_ecommerce(v: &Value, resource: &'static str) -> Result<ItemEcommerce, ParseError> {
-    let ef = Fields::new(v, resource, "__none")?;
-    Ok(ItemEcommerce {
-        long_description: ef.text("longDescription")?,
-        short_description: ef.text("shortDescription")?,
-        weight: ef.text("weight")?,
-        width: ef.text("width")?,
-        height: ef.text("height")?,
-        length: ef.text("length")?,
-        list_on_store: ef.bool("listOnStore")?,
-    })
 }
 
 /// Tag names from `TagRelations.TagRelation[].Tag.name` (loaded with
@@ -464,6 +445,9 @@ pub struct Variation {
     pub weight: Option<String>,
     pub dimensions: Dimensions,
     pub image: Option<ListingImage>,
+    /// WooCommerce tax class slug, or `parent` when the variant is in the
+    /// matrix's class.
+    pub tax_class: String,
     /// Σ qoh over the selected shops − safety buffer (0 when archived),
     /// as in `stock` events: PHP subtracts the pending ledger.
     pub base: i64,
@@ -498,6 +482,10 @@ pub struct Listing {
     pub sale_price: Option<String>,
     pub weight: Option<String>,
     pub dimensions: Dimensions,
+    /// `taxable` or `none` (the POS item's `tax` flag).
+    pub tax_status: String,
+    /// WooCommerce tax class slug from the tax class map (`""`: Standard).
+    pub tax_class: String,
     /// Full paths from the root, e.g. `[["Apparel","T-Shirts"]]`.
     pub categories: Vec<Vec<String>>,
     /// In POS order; the first is the product image.
@@ -573,6 +561,8 @@ fn plan_simple(pos: &PosItem, categories: &CategoryIndex, settings: &PlanSetting
         sale_price: sale,
         weight,
         dimensions,
+        tax_status: tax_status(item.taxable),
+        tax_class: tax_class(item.tax_class_id.as_deref(), p),
         categories: item
             .category_id
             .as_deref()
@@ -646,6 +636,7 @@ fn plan_matrix(
     attributes.sort_by_key(|a| names.iter().position(|n| *n == a.name).unwrap_or(9));
 
     let ecom_rule = matches!(p.publish_rule, PublishRule::EcomFlag);
+    let matrix_class = tax_class(matrix.tax_class_id.as_deref(), p);
     let variations: Vec<Variation> = variants
         .iter()
         .map(|v| {
@@ -658,6 +649,13 @@ fn plan_matrix(
             let image = imgs.first().map(|i| listing_image(i, &item.description));
             let enabled =
                 !item.archived && !matrix.archived && (!ecom_rule || item.publish_to_ecom);
+            // A variant in another class than its matrix keeps its own.
+            let own_class = tax_class(item.tax_class_id.as_deref(), p);
+            let tax_class = if item.tax_class_id.is_none() || own_class == matrix_class {
+                "parent".to_string()
+            } else {
+                own_class
+            };
             let mut var = Variation {
                 item_id: item.item_id.clone(),
                 sku: item.sku().to_string(),
@@ -667,6 +665,7 @@ fn plan_matrix(
                 weight,
                 dimensions,
                 image,
+                tax_class,
                 base: base_of(item, &settings.stock),
                 enabled,
                 pos_timestamp: item.time_stamp.clone(),
@@ -721,6 +720,8 @@ fn plan_matrix(
         sale_price: None,
         weight,
         dimensions,
+        tax_status: tax_status(matrix.taxable),
+        tax_class: matrix_class,
         categories: category
             .as_deref()
             .and_then(|c| categories.path(c))
@@ -740,6 +741,18 @@ fn plan_matrix(
     };
     seal(&mut listing);
     listing
+}
+
+fn tax_status(taxable: bool) -> String {
+    if taxable { "taxable" } else { "none" }.to_string()
+}
+
+/// The WooCommerce class of a POS tax class: the map's, else Standard.
+fn tax_class(pos_class: Option<&str>, p: &PublishConfig) -> String {
+    pos_class
+        .and_then(|id| p.tax_classes.get(id.trim()))
+        .map(|slug| slug.trim().to_string())
+        .unwrap_or_default()
 }
 
 fn owned(p: &PublishConfig) -> Vec<WooField> {
@@ -982,6 +995,7 @@ fn seal_variation(v: &mut Variation) {
         "image".to_string(),
         fingerprint_of(&json!(v.image.as_ref().map(image_print))),
     );
+    f.insert("tax".to_string(), fingerprint_of(&json!(v.tax_class)));
     f.insert("stock".to_string(), fingerprint_of(&json!(v.base)));
     f.insert("enabled".to_string(), fingerprint_of(&json!(v.enabled)));
     v.fingerprint = fingerprint_of(&json!(f));
@@ -1019,6 +1033,10 @@ fn seal(l: &mut Listing) {
     f.insert(
         "visibility".to_string(),
         fingerprint_of(&json!([l.visibility, l.hidden_reason])),
+    );
+    f.insert(
+        "tax".to_string(),
+        fingerprint_of(&json!([l.tax_status, l.tax_class])),
     );
     if let Some(b) = l.base {
         f.insert("stock".to_string(), fingerprint_of(&json!(b)));

@@ -1,6 +1,6 @@
 use super::*;
 use crate::job;
-use crate::model::{Employee, PaymentType, Register, Shop};
+use crate::model::{Employee, PaymentType, Register, Shop, TaxClass};
 use crate::sync::lookups::{lookups_from, Choice};
 use futures::executor::block_on;
 use serde_json::json;
@@ -47,6 +47,15 @@ fn lookups_pages_through_every_list_and_leaves_archived_rows_out() {
         r#"{"@attributes":{"next":""},"PaymentType":[
             {"paymentTypeID":"1","name":"Cash","type":"cash","archived":"false"},
             {"paymentTypeID":"7","name":"ECom","code":"ecom","type":"ecom","archived":"false"}]}"#,
+    )
+    // Labour classes are not offered for products.
+    .on(
+        "Account/1/TaxClass.json?sort=taxClassID&archived=false&limit=100",
+        200,
+        r#"{"@attributes":{"next":""},"TaxClass":[
+            {"taxClassID":"1","name":"Item","classType":"item"},
+            {"taxClassID":"2","name":"Labor","classType":"workorder"},
+            {"taxClassID":"3","name":"Reduced rate","classType":"item"}]}"#,
     );
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
@@ -75,13 +84,15 @@ fn lookups_pages_through_every_list_and_leaves_archived_rows_out() {
             "payment_types": [
                 {"id": "1", "name": "Cash", "code": "cash"},
                 {"id": "7", "name": "ECom", "code": "ecom"}
-            ]
+            ],
+            "tax_classes": [{"id": "1", "name": "Item"}, {"id": "3", "name": "Reduced rate"}]
         })
     );
     assert_eq!(result["summary"]["shops"], 2);
     assert_eq!(result["summary"]["registers"], 3);
     assert_eq!(result["summary"]["employees"], 2);
     assert_eq!(result["summary"]["payment_types"], 2);
+    assert_eq!(result["summary"]["tax_classes"], 2);
     assert!(!host.all_json().contains("s3cret-value"));
 }
 
@@ -136,7 +147,12 @@ fn lookups_from_names_rows_without_a_name_by_kind_and_id() {
         code: "user defined".into(),
         archived: true,
     }];
-    let l = lookups_from(&shops, &[] as &[Register], &employees, &types);
+    let classes = [TaxClass {
+        tax_class_id: "6".into(),
+        name: "".into(),
+        class_type: "".into(),
+    }];
+    let l = lookups_from(&shops, &[] as &[Register], &employees, &types, &classes);
     assert_eq!(
         l.shops,
         vec![Choice {
@@ -146,4 +162,5 @@ fn lookups_from_names_rows_without_a_name_by_kind_and_id() {
     );
     assert_eq!(l.employees[0].name, "Employee 9");
     assert!(l.payment_types.is_empty(), "archived left out");
+    assert_eq!(l.tax_classes[0].name, "Tax class 6");
 }

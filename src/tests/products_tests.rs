@@ -375,7 +375,90 @@ fn a_matrix_becomes_a_variable_product() {
         v0.image.as_ref().unwrap().url,
         "http://pos.test/images/demo/crew-Black-S.png"
     );
-    assert_eq!(l.fingerprints.len(), 11);
+    assert_eq!(l.fingerprints.len(), 12);
+}
+
+#[test]
+fn tax_status_and_classes_follow_the_pos_and_the_class_map() {
+    let mut s = settings();
+    s.publish.tax_classes = [
+        ("3".to_string(), "reduced-rate".to_string()),
+        ("4".to_string(), " zero-rate ".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    // No tax flag and no class: taxable at the Standard rate.
+    let l = simple(tee(), &s);
+    assert_eq!(
+        (l.tax_status.as_str(), l.tax_class.as_str()),
+        ("taxable", "")
+    );
+    let mut v = tee();
+    v["tax"] = json!("false");
+    v["taxClassID"] = json!("3");
+    let l = simple(v, &s);
+    assert_eq!(
+        (l.tax_status.as_str(), l.tax_class.as_str()),
+        ("none", "reduced-rate")
+    );
+    // A class the map does not name is the Standard rate.
+    let mut v = tee();
+    v["taxClassID"] = json!("9");
+    assert_eq!(simple(v, &s).tax_class, "");
+    // A changed mapping changes only the tax group.
+    let mut v = tee();
+    v["taxClassID"] = json!("3");
+    let before = simple(v.clone(), &s);
+    let mut s2 = s.clone();
+    s2.publish.tax_classes.insert("3".into(), "".into());
+    let after = simple(v, &s2);
+    let changed: Vec<&String> = before
+        .fingerprints
+        .iter()
+        .filter(|(k, h)| after.fingerprints.get(*k) != Some(h))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(changed, ["tax"]);
+    assert_ne!(before.fingerprint, after.fingerprint);
+
+    // A matrix: its own class; variants in it say `parent`, another class its slug.
+    let mut m = crew_matrix(false);
+    m.tax_class_id = Some("3".into());
+    let mut odd = variant("8", "M", "Black", false);
+    odd.item.tax_class_id = Some("4".into());
+    let mut same = variant("7", "S", "Black", false);
+    same.item.tax_class_id = Some("3".into());
+    let vs = vec![same, odd, variant("9", "L", "Black", false)];
+    let l = plan_listing(
+        ListingSource::Matrix(&m, &vs),
+        &categories(),
+        Some(&size_colour()),
+        &s,
+    );
+    assert_eq!(l.tax_class, "reduced-rate");
+    assert_eq!(l.tax_status, "taxable");
+    let classes: Vec<(&str, &str)> = l
+        .variations
+        .iter()
+        .map(|v| (v.item_id.as_str(), v.tax_class.as_str()))
+        .collect();
+    assert_eq!(
+        classes,
+        [("7", "parent"), ("8", "zero-rate"), ("9", "parent")]
+    );
+    let wire = serde_json::to_value(&l).unwrap();
+    assert_eq!(wire["tax_class"], "reduced-rate");
+    assert_eq!(wire["variations"][1]["tax_class"], "zero-rate");
+    // The settings carry the map as the plugin sends it.
+    let c: PublishConfig = serde_json::from_value(
+        json!({"tax_classes": {"3": "reduced-rate"}, "owned_by_woo": ["tax"]}),
+    )
+    .unwrap();
+    assert_eq!(
+        c.tax_classes.get("3").map(String::as_str),
+        Some("reduced-rate")
+    );
+    assert_eq!(c.owned_by_woo, [WooField::Tax]);
 }
 
 #[test]

@@ -105,7 +105,7 @@ if (skip) {
       assert.ok(!html.includes(grant.client_secret) && !html.includes(grant.refresh_token), 'no secret in the settings page');
 
       await Promise.all([page.waitForNavigation(), page.click('#pos-sync-test-connection')]);
-      assert.match(await page.textContent('#pos-sync-test-result'), /Connected to the Lightspeed account “POS Sync Demo Store” \(ID 1\)\. Lists read from the POS at .*: 2 shops, 2 registers, 3 employees, 8 payment types\./);
+      assert.match(await page.textContent('#pos-sync-test-result'), /Connected to the Lightspeed account “POS Sync Demo Store” \(ID 1\)\. Lists read from the POS at .*: 2 shops, 2 registers, 3 employees, 8 payment types, 2 tax classes\./);
     });
 
     test('picks the shop to sum from the list read from the POS and saves it', async () => {

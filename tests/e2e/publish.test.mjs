@@ -31,14 +31,14 @@ $show = function ( $p ) use ( $img, $cats ) {
   $out = array( 'id' => $id, 'type' => $p->get_type(), 'name' => $p->get_name(), 'status' => $p->get_status(), 'visibility' => $p->get_catalog_visibility(), 'sku' => $p->get_sku(),
     'regular' => $p->get_regular_price(), 'sale' => $p->get_sale_price(), 'stock' => $p->get_stock_quantity(), 'weight' => $p->get_weight(),
     'dims' => array( 'length' => $p->get_length(), 'width' => $p->get_width(), 'height' => $p->get_height() ), 'description' => $p->get_description(), 'short' => $p->get_short_description(),
-    'cats' => $cats( $p ), 'images' => array_map( $img, array_values( array_filter( array_merge( array( $p->get_image_id() ), $p->get_gallery_image_ids() ) ) ) ),
+    'tax' => array( $p->get_tax_status(), $p->get_tax_class( 'edit' ) ), 'cats' => $cats( $p ), 'images' => array_map( $img, array_values( array_filter( array_merge( array( $p->get_image_id() ), $p->get_gallery_image_ids() ) ) ) ),
     'key' => get_post_meta( $id, '_pos_sync_key', true ), 'item' => get_post_meta( $id, '_pos_sync_item_id', true ), 'modified' => get_post_field( 'post_modified_gmt', $id ), 'url' => get_permalink( $id ) );
   if ( $p->is_type( 'variable' ) ) {
     $out['attributes'] = array();
     foreach ( $p->get_attributes() as $a ) { $out['attributes'][] = array( 'name' => $a->get_name(), 'global' => $a->is_taxonomy(), 'options' => $a->is_taxonomy() ? wc_get_product_terms( $id, $a->get_name(), array( 'fields' => 'names' ) ) : $a->get_options() ); }
     $out['variations'] = array();
     foreach ( $p->get_children() as $cid ) { $v = wc_get_product( $cid );
-      $out['variations'][] = array( 'id' => $cid, 'sku' => $v->get_sku(), 'attrs' => $v->get_attributes(), 'regular' => $v->get_regular_price(), 'stock' => $v->get_stock_quantity(), 'manage' => $v->get_manage_stock(), 'status' => $v->get_status(), 'weight' => $v->get_weight(), 'dims' => array( 'length' => $v->get_length(), 'width' => $v->get_width(), 'height' => $v->get_height() ), 'image' => $img( $v->get_image_id() ), 'item' => get_post_meta( $cid, '_pos_sync_item_id', true ), 'modified' => get_post_field( 'post_modified_gmt', $cid ) ); }
+      $out['variations'][] = array( 'id' => $cid, 'sku' => $v->get_sku(), 'attrs' => $v->get_attributes(), 'regular' => $v->get_regular_price(), 'stock' => $v->get_stock_quantity(), 'manage' => $v->get_manage_stock(), 'status' => $v->get_status(), 'weight' => $v->get_weight(), 'dims' => array( 'length' => $v->get_length(), 'width' => $v->get_width(), 'height' => $v->get_height() ), 'image' => $img( $v->get_image_id() ), 'tax_class' => $v->get_tax_class( 'edit' ), 'item' => get_post_meta( $cid, '_pos_sync_item_id', true ), 'modified' => get_post_field( 'post_modified_gmt', $cid ) ); }
   }
   return $out;
 };
@@ -136,6 +136,8 @@ if (skip) {
         price_level: 'default',
         hidden_mode: 'draft',
         link_by_sku: 'no',
+        // POS tax class 3 ("Reduced rate", the Harbour Mug's) → WooCommerce's Reduced rate.
+        'tax_class_map][3': 'reduced-rate',
       });
       assert.doesNotMatch(html, /class="error/);
     });
@@ -189,6 +191,11 @@ if (skip) {
       assert.equal(bySku(all, 'TOTE-01'), undefined, 'the unpublished item does not exist');
       assert.equal(bySku(all, 'TEE-VINT'), undefined, 'the archived item does not exist');
       assert.equal(all.filter((p) => p.type === 'simple').length, 4);
+      // Tax: the mapped class, the Standard rate for the rest, none where the POS does not tax.
+      assert.deepEqual(bySku(all, 'MUG-HARB').tax, ['taxable', 'reduced-rate']);
+      assert.deepEqual(bySku(all, 'TEE-WHT').tax, ['taxable', '']);
+      const camp = published.find((i) => i.description === 'Enamel Camp Mug');
+      assert.deepEqual(bySku(all, camp.systemSku).tax, ['none', ''], 'tax:false in the POS');
 
       // The matrix: one variable product, global attributes, six variations.
       const matrix = state.tables.ItemMatrix[0];
@@ -202,6 +209,8 @@ if (skip) {
         { name: 'pa_colour', global: true, options: ['Black', 'Navy'] },
       ]);
       assert.deepEqual(crew.images.map((i) => i.alt), ['Crew Tee']);
+      assert.deepEqual(crew.tax, ['taxable', '']);
+      assert.ok(crew.variations.every((v) => v.tax_class === 'parent'), 'variants in the matrix’s class');
       assert.doesNotMatch(crew.description, /<script/i);
       const variants = state.tables.Item.filter((i) => i.itemMatrixID === matrix.itemMatrixID);
       assert.equal(crew.variations.length, variants.length);
@@ -271,6 +280,24 @@ if (skip) {
       const { regular: r0, modified: m0, ...rest0 } = tee;
       assert.deepEqual(rest, rest0, 'name, descriptions, images, categories, stock, weight … unchanged');
       for (const p of first.filter((x) => x.sku !== 'TEE-WHT')) assert.deepEqual(all.find((x) => x.id === p.id), p, `${p.name} untouched`);
+    });
+
+    test('a new tax class map re-plans the catalogue at the next run and writes only the tax class it moved', async () => {
+      const before = await products();
+      const log = path.join(site.dir, writesLog);
+      fs.rmSync(log, { force: true });
+      await site.wpEval(`$s = get_option( 'pos_sync_settings' ); $s['tax_class_map'] = array( '3' => 'zero-rate' ); update_option( 'pos_sync_settings', $s ); return true;`);
+      const run = await tick();
+      assert.equal(run.publish.summary.published.updated, 1, JSON.stringify(run.publish.summary));
+      assert.equal(run.publish.summary.published.unchanged, 4, 'every listing planned again, the others found unchanged');
+      const all = await products();
+      const mug = bySku(all, 'MUG-HARB');
+      assert.deepEqual(mug.tax, ['taxable', 'zero-rate']);
+      const { tax, modified, ...rest } = mug;
+      const { tax: t0, modified: m0, ...rest0 } = bySku(before, 'MUG-HARB');
+      assert.deepEqual(rest, rest0, 'nothing else of the mug moved');
+      for (const p of before.filter((x) => x.sku !== 'MUG-HARB')) assert.deepEqual(all.find((x) => x.id === p.id), p, `${p.name} untouched`);
+      assert.doesNotMatch(fs.readFileSync(log, 'utf8'), /_regular_price|_thumbnail_id|_weight/, 'only the tax class was written');
     });
 
     test('archiving an item in the POS hides its product at the next run (draft, not deleted)', async () => {

@@ -130,6 +130,28 @@ test('demo catalogue: categories, matrix, archived, web flags, html, skus, image
   assert.ok(asList((await c.get('Tag.json')).body.Tag).length >= 1);
 });
 
+test('tax classes: listed, loadable on an item, and an unknown taxClassID is refused', async () => {
+  const classes = asList((await c.get('TaxClass.json')).body.TaxClass);
+  assert.deepEqual(
+    classes.map((t) => [t.taxClassID, t.name, t.classType]),
+    [
+      ['1', 'Item', 'item'],
+      ['2', 'Labor', 'workorder'],
+      ['3', 'Reduced rate', 'item'],
+    ],
+  );
+  const items = asList((await c.get(`Item.json?load_relations=${encodeURIComponent('["TaxClass"]')}`)).body.Item);
+  const mug = items.find((i) => i.customSku === 'MUG-HARB');
+  assert.equal(mug.taxClassID, '3');
+  assert.equal(mug.TaxClass.name, 'Reduced rate');
+  assert.equal(mug.tax, 'true');
+  const camp = items.find((i) => i.description === 'Enamel Camp Mug');
+  assert.equal(camp.tax, 'false');
+  const bad = await c.put(`Item/${mug.itemID}.json`, { taxClassID: 99 });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.message, /taxClassID 99/);
+});
+
 test('images are served as real PNG / JPEG bytes at baseImageURL + publicID', async () => {
   const imgs = asList((await c.get('Image.json')).body.Image);
   const png = imgs.find((i) => i.filename.endsWith('.png'));

@@ -448,6 +448,7 @@ add_filter( 'http_allowed_safe_ports', fn( $ports, $host, $url ) => '127.0.0.1' 
         price_level: 'online',
         units: { weight: 'g', dimension: 'cm' },
         owned_by_woo: ['images'],
+        tax_classes: {},
       });
     });
   });

@@ -28,6 +28,10 @@ const LOOKUPS = {
     { id: '1', name: 'Cash', code: 'cash' },
     { id: '7', name: 'ECom', code: 'ecom' },
   ],
+  tax_classes: [
+    { id: '1', name: 'Item' },
+    { id: '3', name: 'Reduced rate' },
+  ],
 };
 
 if (skip) {
@@ -86,13 +90,13 @@ if (skip) {
       assert.match(html, /<input[^>]+name="pos_sync_settings\[shop_ids\]"[^>]+type="text"/s);
       assert.match(html, /<input[^>]+name="pos_sync_settings\[register_id\]"/);
       assert.match(html, /Connect first \(Test connection\) to choose from the POS’s list/);
-      assert.match(html, /id="pos-sync-lookups-summary">The lists of shops, registers, employees and payment types have not been read from the POS yet/);
+      assert.match(html, /id="pos-sync-lookups-summary">The lists of shops, registers, employees, payment types and tax classes have not been read from the POS yet/);
     });
 
     test('Test connection reads the lists too; the fields become selects of names', async () => {
       fake({ mode: 'ok', byKind: { lookups: { mode: 'ok', events: [{ type: 'lookups', lookups: LOOKUPS }] } } });
       const html = await follow(href(await page(SETTINGS), /id="pos-sync-test-connection" href="([^"]+)"/));
-      assert.match(html, /id="pos-sync-test-result" class="notice notice-success inline"><p>Connected to the Lightspeed account “Fake Shop” \(ID 1\)\. Lists read from the POS at [^:]+:\d\d: 2 shops, 2 registers, 2 employees, 2 payment types\./);
+      assert.match(html, /id="pos-sync-test-result" class="notice notice-success inline"><p>Connected to the Lightspeed account “Fake Shop” \(ID 1\)\. Lists read from the POS at [^:]+:\d\d: 2 shops, 2 registers, 2 employees, 2 payment types, 2 tax classes\./);
       assert.equal(jobs('lookups').length, 1);
       const cached = await site.wpEval(`return get_option( 'pos_sync_lookups' );`);
       assert.deepEqual(cached.shops, LOOKUPS.shops);
@@ -109,6 +113,38 @@ if (skip) {
       assert.match(select(html, 'pos_sync_settings[payment_type_map][bacs]'), />ECom \(ecom, ID 7\)<\/option>/);
       assert.match(select(html, 'pos_sync_settings[payment_type_map][default]'), />none: such orders need attention<\/option>/);
       assert.doesNotMatch(html, /name="pos_sync_settings\[payment_types\]"/);
+      // One select per POS tax class, offering WooCommerce's classes.
+      const reduced = select(html, 'pos_sync_settings[tax_class_map][3]');
+      assert.match(reduced, /<option value="" selected='selected' >Standard rate<\/option> <option value="reduced-rate" >Reduced rate<\/option> <option value="zero-rate" >Zero rate<\/option>/, reduced);
+      assert.match(html, /POS tax class “Item” \(ID 1\)/);
+    });
+
+    test('the tax class map: saved per POS class, checked against WooCommerce, sent to the core; a change restarts the publish pass', async () => {
+      let [errors, s] = await save({ tax_class_map: { 3: 'reduced-rate', 1: '' } });
+      assert.deepEqual(errors, []);
+      assert.deepEqual(s.tax_class_map, { 3: 'reduced-rate' });
+      assert.deepEqual(await site.wpEval(`return PosSync\\Publisher::job_settings()['tax_classes'];`), { 3: 'reduced-rate' });
+      [errors, s] = await save({ tax_class_map: { 3: 'gold-rate', x: 'zero-rate' } });
+      assert.ok(errors.some((e) => /WooCommerce has no tax class “gold-rate” \(for POS tax class 3\); it has Standard rate, Reduced rate, Zero rate\. The previous choice is kept\./.test(e)), JSON.stringify(errors));
+      assert.ok(errors.some((e) => /POS tax class IDs are whole numbers \(got “x”\)/.test(e)), JSON.stringify(errors));
+      assert.deepEqual(s.tax_class_map, { 3: 'reduced-rate' }, 'kept');
+      // A class deleted in WooCommerce falls back to the Standard rate and the tab says so.
+      await site.wpEval(`$s = get_option( 'pos_sync_settings' ); $s['tax_class_map'] = array( '3' => 'reduced-rate', '1' => 'luxury' ); update_option( 'pos_sync_settings', $s ); return true;`);
+      assert.deepEqual(await site.wpEval(`return PosSync\\Publisher::job_settings()['tax_classes'];`), { 3: 'reduced-rate' });
+      assert.match(select(await page(SETTINGS), 'pos_sync_settings[tax_class_map][1]'), /<option value="luxury" selected='selected' >“luxury” — no longer in WooCommerce: the Standard rate is used<\/option>/);
+
+      // The listings were planned with other settings: the next publish run starts a new pass.
+      const restart = (cursor) =>
+        site.wpEval(`update_option( 'pos_sync_cursors', array( 'publish' => $args['cursor'] ) );
+          $first = PosSync\\Publisher::restart_on_new_plan(); $again = PosSync\\Publisher::restart_on_new_plan();
+          return array( $first, $again, PosSync\\Settings::cursors()['publish'] ?? null );`, { cursor });
+      assert.deepEqual(await restart(null), [false, false, null], 'the first plan is recorded; no pass under way');
+      await save({ tax_class_map: { 3: 'zero-rate' } });
+      assert.deepEqual(await restart({ item: { ts: '2026-11-01T00:00:00+00:00', ids: ['4'] } }), [true, false, null], 'map changed since the last plan');
+      await save({ price_level: 'online', publish_rule: 'ecom_flag' });
+      const cursor = { item: { ts: '2026-11-02T00:00:00+00:00', ids: ['9'] } };
+      assert.deepEqual(await restart(cursor), [true, false, null], 'price level changed');
+      assert.deepEqual(await restart(cursor), [false, false, cursor], 'unchanged settings keep the cursor');
     });
 
     test('saving: chosen IDs must be in the lists; the register must be in the sale’s shop; the mapping is stored as pairs', async () => {
@@ -146,7 +182,7 @@ if (skip) {
       assert.match(html, />Pop-up \(ID 3\)<\/option>/);
       fake({ mode: 'fail', code: 'network', message: 'could not reach Lightspeed: connection refused' });
       html = await follow(href(html, /id="pos-sync-refresh-lookups" href="([^"]+)"/));
-      assert.match(html, /notice-error inline"><p>The lists of shops, registers, employees and payment types could not be read from the POS: could not reach Lightspeed: connection refused/);
+      assert.match(html, /notice-error inline"><p>The lists of shops, registers, employees, payment types and tax classes could not be read from the POS: could not reach Lightspeed: connection refused/);
       assert.match(html, />Pop-up \(ID 3\)<\/option>/, 'the old lists stay');
       assert.equal(await site.wpEval(`return count( get_option( 'pos_sync_last_runs', array() ) );`), 0, 'lookups runs are not flows');
     });

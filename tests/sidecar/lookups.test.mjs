@@ -32,12 +32,17 @@ async function api(method, path, body) {
   return json;
 }
 
-test('lookups: the demo shops, registers, employees and payment types in one event', async () => {
+test('lookups: the demo shops, registers, employees, payment types and tax classes in one event', async () => {
   const run = await runSidecar(await makeJob(emu, 'lookups'));
   assert.equal(run.code, 0, run.stdout + run.stderr);
   const events = ofType(run.events, 'lookups');
   assert.equal(events.length, 1);
-  const { shops, registers, employees, payment_types } = events[0].lookups;
+  const { shops, registers, employees, payment_types, tax_classes } = events[0].lookups;
+  // The labour class is not offered for products.
+  assert.deepEqual(tax_classes, [
+    { id: '1', name: 'Item' },
+    { id: '3', name: 'Reduced rate' },
+  ]);
   assert.deepEqual(shops, [
     { id: '1', name: 'Main Street' },
     { id: '2', name: 'Harbour' },
@@ -57,6 +62,7 @@ test('lookups: the demo shops, registers, employees and payment types in one eve
   assert.equal(result.ok, true);
   assert.equal(result.kind, 'lookups');
   assert.equal(result.summary.shops, 2);
+  assert.equal(result.summary.tax_classes, 2);
 });
 
 test('lookups: more than a page of employees is read to the end; archived ones are left out', async () => {
