@@ -79,6 +79,32 @@ function awaitTokenSaved(refreshToken) {
   return new Promise((resolve, reject) => waiters.set(refreshToken, { resolve, reject }));
 }
 
+// --- backpressure ---------------------------------------------------------
+
+// Node queues stdout writes in memory without limit, so a core that reads the
+// POS faster than PHP writes products would read far ahead: pages a cut run
+// never applies are read again by the next one, out of the merchant's shared
+// rate limit. So the core's next POS request waits until what it emitted has
+// gone into the pipe (at most the pipe's 64 KiB and PHP's read buffer ahead).
+// The core reaches the network only through the global fetch (gloo-net).
+function stdoutDrained() {
+  if (!process.stdout.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      process.stdout.off('drain', done);
+      process.stdout.off('close', done);
+      resolve();
+    };
+    process.stdout.on('drain', done);
+    process.stdout.on('close', done);
+  });
+}
+const networkFetch = globalThis.fetch;
+globalThis.fetch = async (...args) => {
+  await stdoutDrained();
+  return networkFetch(...args);
+};
+
 // --- crashes --------------------------------------------------------------
 
 // PHP went away (EPIPE): nobody is left to tell.

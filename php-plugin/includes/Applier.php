@@ -139,11 +139,12 @@ final class Applier {
 	 *
 	 * @param array $levels Levels `{item_id, sku, base, read_from_ms?, read_until_ms?}`.
 	 * @param array $links  Set to item id => product id (for the caller's cache cleanup).
+	 * @param array $known  Item id => product id the caller already knows (not looked up).
 	 * @throws \RuntimeException When the database refuses.
 	 */
-	public function apply_levels( array $levels, array &$links = array() ): void {
+	public function apply_levels( array $levels, array &$links = array(), array $known = array() ): void {
 		$buffer   = (int) Settings::get( 'safety_buffer' );
-		$links    = $this->find_products( $levels );
+		$links    = $this->find_products( $levels, $known );
 		$readings = array();
 		foreach ( $levels as $level ) {
 			$item_id = (string) ( $level['item_id'] ?? '' );
@@ -175,27 +176,27 @@ final class Applier {
 	 * else by SKU (then the link is stored).
 	 *
 	 * @param array $levels Levels.
+	 * @param array $known  Item id => product id already known.
 	 * @return array<string,int> item id => product id.
 	 */
-	private function find_products( array $levels ): array {
+	private function find_products( array $levels, array $known = array() ): array {
 		global $wpdb;
-		$item_ids = array_values( array_unique( array_filter( array_map( static fn( $l ) => (string) ( $l['item_id'] ?? '' ), $levels ), 'strlen' ) ) );
-		if ( ! $item_ids ) {
-			return array();
-		}
-		$placeholders = implode( ',', array_fill( 0, count( $item_ids ), '%s' ) );
-		$rows         = $wpdb->get_results(
-			$wpdb->prepare(
-				// phpcs:ignore WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare, WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-				"SELECT pm.meta_value AS item_id, pm.post_id FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
-				 WHERE pm.meta_key = %s AND pm.meta_value IN ({$placeholders}) AND p.post_type IN ('product', 'product_variation') AND p.post_status <> 'trash'",
-				array_merge( array( self::ITEM_META ), $item_ids )
-			),
-			ARRAY_A
-		);
-		$links = array();
-		foreach ( (array) $rows as $row ) {
-			$links[ (string) $row['item_id'] ] = (int) $row['post_id'];
+		$links    = array_map( 'intval', $known );
+		$item_ids = array_values( array_diff( array_unique( array_filter( array_map( static fn( $l ) => (string) ( $l['item_id'] ?? '' ), $levels ), 'strlen' ) ), array_map( 'strval', array_keys( $links ) ) ) );
+		if ( $item_ids ) {
+			$placeholders = implode( ',', array_fill( 0, count( $item_ids ), '%s' ) );
+			$rows         = $wpdb->get_results(
+				$wpdb->prepare(
+					// phpcs:ignore WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare, WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+					"SELECT pm.meta_value AS item_id, pm.post_id FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
+					 WHERE pm.meta_key = %s AND pm.meta_value IN ({$placeholders}) AND p.post_type IN ('product', 'product_variation') AND p.post_status <> 'trash'",
+					array_merge( array( self::ITEM_META ), $item_ids )
+				),
+				ARRAY_A
+			);
+			foreach ( (array) $rows as $row ) {
+				$links[ (string) $row['item_id'] ] = (int) $row['post_id'];
+			}
 		}
 		foreach ( $levels as $level ) {
 			$item_id = (string) ( $level['item_id'] ?? '' );

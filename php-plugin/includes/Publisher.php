@@ -24,6 +24,7 @@ final class Publisher {
 	public const LINKED_OPTION    = 'pos_sync_sku_linked';
 	public const PROGRESS_OPTION  = 'pos_sync_publish_progress';
 	public const PLAN_OPTION      = 'pos_sync_publish_plan';
+	public const TERMS_OPTION     = 'pos_sync_terms_to_count';
 
 	/**
 	 * Fields the merchant may keep for WooCommerce: setting value => label.
@@ -84,6 +85,29 @@ final class Publisher {
 	 * @var int[]
 	 */
 	private array $written = array();
+
+	/**
+	 * Meta key => (value => product id) for the listing key and item links, each read
+	 * once per run: postmeta has no index on values, so one lookup per listing would
+	 * scan every row of that key (an import slowing as it grows).
+	 *
+	 * @var array<string,array<string,int>>
+	 */
+	private array $index = array();
+
+	/**
+	 * Category terms whose product counts this run changed (counted once at its end).
+	 *
+	 * @var array<int,bool>
+	 */
+	private array $terms = array();
+
+	/**
+	 * Term counting is deferred to the end of the run.
+	 *
+	 * @var bool
+	 */
+	private bool $deferring = false;
 
 	/**
 	 * What this run did.
@@ -578,9 +602,11 @@ final class Publisher {
 	/**
 	 * Stores a `progress` event of the publish flow with its rate and time left.
 	 *
-	 * @param array $event `{flow: publish, done, total}`.
+	 * @param array      $event `{flow: publish, done, total}`.
+	 * @param float|null $since When the run that reports it started (unix seconds): a new
+	 *                          pass is timed from there, its first page included.
 	 */
-	public static function record_progress( array $event ): void {
+	public static function record_progress( array $event, ?float $since = null ): void {
 		$now   = microtime( true );
 		$done  = (int) ( $event['done'] ?? 0 );
 		$total = isset( $event['total'] ) ? (int) $event['total'] : null;
@@ -589,8 +615,8 @@ final class Publisher {
 		if ( ! $p || $done < $prev || ( ! empty( $p['finished'] ) && $done !== $prev ) ) {
 			// A new pass (first import or the next changes).
 			$p = array(
-				'started_at' => $now,
-				'start_done' => $done,
+				'started_at' => null !== $since ? min( $since, $now ) : $now,
+				'start_done' => null !== $since ? 0 : $done,
 			);
 		}
 		$elapsed           = $now - (float) $p['started_at'];
@@ -734,6 +760,7 @@ final class Publisher {
 				\WC_Cache_Helper::invalidate_cache_group( 'product_' . $id );
 			}
 			$this->written = array();
+			$this->index   = array(); // Read again: a rolled-back product is not there.
 			Taxonomies::forget();
 			wp_cache_delete( Settings::CURSORS_OPTION, 'options' );
 			wp_cache_delete( 'alloptions', 'options' );
@@ -765,30 +792,14 @@ final class Publisher {
 	private function find_listing( array $l ): array {
 		global $wpdb;
 		$key = (string) $l['key'];
-		$id  = (int) $wpdb->get_var(
-			$wpdb->prepare(
-				// MIN(), not ORDER BY … LIMIT 1: that made MariaDB walk the post_id index over
-				// the whole postmeta table for every new listing (bench:publish slowed 5×).
-				"SELECT MIN(pm.post_id) FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
-				 WHERE pm.meta_key = %s AND pm.meta_value = %s AND p.post_type = 'product' AND p.post_status <> 'trash'",
-				self::KEY_META,
-				$key
-			)
-		);
+		$id  = $this->product_of( self::KEY_META, $key );
 		if ( $id ) {
 			return array( $id, 'key' );
 		}
 		$item_id = (string) ( $l['item_id'] ?? '' );
 		if ( 'simple' === $l['type'] && '' !== $item_id ) {
 			// Linked by the stock flow (by SKU) before the listing was published.
-			$id = (int) $wpdb->get_var(
-				$wpdb->prepare(
-					"SELECT MIN(pm.post_id) FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
-					 WHERE pm.meta_key = %s AND pm.meta_value = %s AND p.post_type = 'product' AND p.post_status <> 'trash'",
-					Applier::ITEM_META,
-					$item_id
-				)
-			);
+			$id = $this->product_of( Applier::ITEM_META, $item_id );
 			if ( $id ) {
 				return array( $id, 'item' );
 			}
@@ -809,6 +820,123 @@ final class Publisher {
 		}
 		$this->report_conflict( $l, $other, $sku, $other_item );
 		return array( 0, null );
+	}
+
+	/**
+	 * The product (not variation) whose meta `$meta` is `$value`, from the run's index
+	 * (one query per meta key and run). Only runs write these metas, and runs hold the
+	 * run lock, so a miss is a miss; a hit is checked against the post itself (the
+	 * merchant may have trashed it or changed its type meanwhile).
+	 *
+	 * @param string $meta  KEY_META or Applier::ITEM_META.
+	 * @param string $value Listing key or POS item id.
+	 * @return int Product id, 0 when none.
+	 */
+	private function product_of( string $meta, string $value ): int {
+		global $wpdb;
+		if ( ! isset( $this->index[ $meta ] ) ) {
+			$this->index[ $meta ] = array();
+			$rows                 = $wpdb->get_results(
+				$wpdb->prepare(
+					"SELECT pm.meta_value AS v, MIN(pm.post_id) AS id FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
+					 WHERE pm.meta_key = %s AND p.post_type = 'product' AND p.post_status <> 'trash' GROUP BY pm.meta_value",
+					$meta
+				),
+				ARRAY_A
+			);
+			foreach ( (array) $rows as $row ) {
+				$this->index[ $meta ][ (string) $row['v'] ] = (int) $row['id'];
+			}
+		}
+		$id = $this->index[ $meta ][ $value ] ?? 0;
+		if ( ! $id || ( 'product' === get_post_type( $id ) && 'trash' !== get_post_status( $id ) && (string) get_post_meta( $id, $meta, true ) === $value ) ) {
+			return $id;
+		}
+		// A stale hit: the database says.
+		$id = (int) $wpdb->get_var(
+			$wpdb->prepare(
+				"SELECT MIN(pm.post_id) FROM {$wpdb->postmeta} pm JOIN {$wpdb->posts} p ON p.ID = pm.post_id
+				 WHERE pm.meta_key = %s AND pm.meta_value = %s AND p.post_type = 'product' AND p.post_status <> 'trash'",
+				$meta,
+				$value
+			)
+		);
+		unset( $this->index[ $meta ][ $value ] );
+		if ( $id ) {
+			$this->index[ $meta ][ $value ] = $id;
+		}
+		return $id;
+	}
+
+	/**
+	 * Starts a publish run: term counts are deferred to its end (WordPress's, and
+	 * WooCommerce's per-category product counts, which it would otherwise recount
+	 * after every product). Counts a crashed run left owing are done first.
+	 */
+	public function begin(): void {
+		self::count_terms( array_map( 'intval', (array) get_option( self::TERMS_OPTION, array() ) ) );
+		delete_option( self::TERMS_OPTION );
+		wp_defer_term_counting( true );
+		add_filter( 'woocommerce_product_recount_terms', '__return_false' );
+		$this->deferring = true;
+	}
+
+	/**
+	 * Ends a publish run: the deferred counts, for the categories the run touched.
+	 */
+	public function end(): void {
+		if ( ! $this->deferring ) {
+			return;
+		}
+		$this->deferring = false;
+		remove_filter( 'woocommerce_product_recount_terms', '__return_false' );
+		wp_defer_term_counting( false );
+		self::count_terms( array_keys( $this->terms ) );
+		$this->terms = array();
+		delete_option( self::TERMS_OPTION );
+	}
+
+	/**
+	 * Recounts categories and their ancestors (WordPress's count and WooCommerce's).
+	 *
+	 * @param int[] $term_ids product_cat term ids.
+	 */
+	private static function count_terms( array $term_ids ): void {
+		$terms = array();
+		foreach ( $term_ids as $id ) {
+			foreach ( array_merge( array( (int) $id ), get_ancestors( (int) $id, 'product_cat', 'taxonomy' ) ) as $t ) {
+				$term = get_term( (int) $t, 'product_cat' );
+				if ( $term instanceof \WP_Term ) {
+					$terms[ $term->term_id ] = $term;
+				}
+			}
+		}
+		if ( ! $terms ) {
+			return;
+		}
+		wp_update_term_count_now( array_map( static fn( $t ) => (int) $t->term_taxonomy_id, array_values( $terms ) ), 'product_cat' );
+		if ( function_exists( '_wc_term_recount' ) ) {
+			_wc_term_recount( array_map( static fn( $t ) => (int) $t->parent, $terms ), get_taxonomy( 'product_cat' ), false, false );
+		}
+	}
+
+	/**
+	 * Notes categories whose counts this run owes (kept in an option too, so a run cut
+	 * short still has them counted by the next one).
+	 *
+	 * @param int[] $term_ids Terms assigned or removed.
+	 */
+	private function owe_counts( array $term_ids ): void {
+		if ( ! $this->deferring ) {
+			return;
+		}
+		$new = array_diff( array_map( 'intval', $term_ids ), array_keys( $this->terms ) );
+		if ( $new ) {
+			foreach ( $new as $id ) {
+				$this->terms[ $id ] = true;
+			}
+			update_option( self::TERMS_OPTION, array_keys( $this->terms ), false );
+		}
 	}
 
 	/**
@@ -840,13 +968,16 @@ final class Publisher {
 			$product->set_sale_price( (string) ( $l['sale_price'] ?? '' ) );
 		}
 		if ( $creating ) {
+			// A new product has no pending orders: its stock is the POS figure from the start
+			// (one save, not a second one for the stock status).
 			$product->set_manage_stock( true );
-			$product->set_stock_quantity( 0 );
+			$product->set_stock_quantity( max( 0, (int) ( $l['base'] ?? 0 ) ) );
 		}
 		$id = $this->save( $product, $creating );
 		$this->link( $id, $l, (string) ( $l['item_id'] ?? '' ) );
 		if ( $changed( 'stock' ) && isset( $l['base'] ) ) {
-			$this->applier->apply_levels( array( $this->level( (string) $l['item_id'], (string) ( $l['sku'] ?? '' ), $l['base'] ) ) );
+			$links = array();
+			$this->applier->apply_levels( array( $this->level( (string) $l['item_id'], (string) ( $l['sku'] ?? '' ), $l['base'] ) ), $links, array( (string) $l['item_id'] => $id ) );
 		}
 		$this->store_prints( $id, $new, (string) ( $l['fingerprint'] ?? '' ), array( 'images' => (array) ( $l['images'] ?? array() ) ) );
 		$this->tally( $creating, $l );
@@ -962,7 +1093,7 @@ final class Publisher {
 		if ( $creating ) {
 			$variation->set_parent_id( $parent_id );
 			$variation->set_manage_stock( true );
-			$variation->set_stock_quantity( 0 );
+			$variation->set_stock_quantity( max( 0, (int) ( $v['base'] ?? 0 ) ) );
 		}
 		if ( $changed( 'attributes' ) ) {
 			$attrs = array();
@@ -1077,7 +1208,9 @@ final class Publisher {
 			$product->set_tax_class( self::known_tax_class( (string) ( $l['tax_class'] ?? '' ), false ) );
 		}
 		if ( $changed( 'categories' ) && $mine( 'categories' ) ) {
-			$product->set_category_ids( Taxonomies::category_ids( (array) ( $l['categories'] ?? array() ) ) );
+			$ids = Taxonomies::category_ids( (array) ( $l['categories'] ?? array() ) );
+			$this->owe_counts( array_merge( $ids, $product->get_category_ids( 'edit' ) ) );
+			$product->set_category_ids( $ids );
 		}
 		if ( $changed( 'images' ) && $mine( 'images' ) ) {
 			$ids = array();
@@ -1201,6 +1334,12 @@ final class Publisher {
 	private function link( int $id, array $l, string $item_id ): void {
 		if ( (string) get_post_meta( $id, self::KEY_META, true ) !== (string) $l['key'] ) {
 			update_post_meta( $id, self::KEY_META, (string) $l['key'] );
+		}
+		if ( isset( $this->index[ self::KEY_META ] ) ) {
+			$this->index[ self::KEY_META ][ (string) $l['key'] ] = $id;
+		}
+		if ( '' !== $item_id && isset( $this->index[ Applier::ITEM_META ] ) ) {
+			$this->index[ Applier::ITEM_META ][ $item_id ] = $id;
 		}
 		if ( '' !== $item_id && (string) get_post_meta( $id, Applier::ITEM_META, true ) !== $item_id ) {
 			update_post_meta( $id, Applier::ITEM_META, $item_id );

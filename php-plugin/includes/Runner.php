@@ -279,6 +279,7 @@ final class Runner {
 
 		if ( 'publish' === $this->run['kind'] ) {
 			Publisher::restart_on_new_plan(); // Before the cursors are read.
+			$this->publisher->begin();
 		}
 		$job = array_merge(
 			array(
@@ -492,7 +493,7 @@ final class Runner {
 				);
 				update_option( self::PROGRESS_OPTION, $progress, false );
 				if ( 'publish' === ( $event['flow'] ?? '' ) ) {
-					Publisher::record_progress( $event );
+					Publisher::record_progress( $event, (float) $this->run['started_at'] );
 				}
 				break;
 			case 'log':
@@ -567,6 +568,7 @@ final class Runner {
 		$this->run['finished_at'] = time();
 		$this->run['ok']          = null === $failure;
 		$this->run['error']       = $failure;
+		$this->publisher->end();
 		$this->run['summary']     = array_merge( $this->run['summary'], array( 'applied' => $this->applier->counts ), 'publish' === $this->run['kind'] ? array( 'published' => $this->publisher->summary() ) : array() );
 		$this->applier->finish();
 		if ( null === $failure && 'sync' === $this->run['kind'] && ! empty( $this->extra['recheck_item_ids'] ) && false !== ( $this->run['summary']['done'] ?? true ) ) {

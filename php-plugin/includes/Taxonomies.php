@@ -56,7 +56,8 @@ final class Taxonomies {
 	 */
 	private static function category( string $name, int $parent ): int {
 		$cache_key = $parent . '|' . $name;
-		if ( isset( self::$categories[ $cache_key ] ) && term_exists( self::$categories[ $cache_key ], 'product_cat' ) ) {
+		if ( isset( self::$categories[ $cache_key ] ) ) {
+			// Not checked again here: wp_set_object_terms() skips a term id that no longer exists.
 			return self::$categories[ $cache_key ];
 		}
 		$found = get_terms(

@@ -429,11 +429,62 @@ add_filter( 'http_allowed_safe_ports', fn( $ports, $host, $url ) => '127.0.0.1' 
       assert.match(html, /100 of 400 items read; [\d.]+ items\/s; about \d+ (seconds?|mins?|minutes?) left\./);
       assert.match(html, /Linked by SKU:.*item:4 — SKU MUG-1/s);
       assert.match(html, /name="pos_sync_settings\[publish_rule\]"/);
+      // A new pass reported by a run that started 20 s ago: its first page counts in the rate.
+      const q = await php(`delete_option( 'pos_sync_publish_progress' );
+        PosSync\\Publisher::record_progress( array( 'flow' => 'publish', 'done' => 100, 'total' => 400 ), microtime( true ) - 20 );
+        return PosSync\\Publisher::progress();`);
+      assert.equal(q.start_done, 0);
+      assert.ok(q.rate > 4 && q.rate <= 5, String(q.rate));
+      assert.ok(q.seconds_left >= 59 && q.seconds_left <= 76, String(q.seconds_left));
     });
 
     test('no PHP notice, warning or deprecation in the debug log', () => {
       const lines = site.debugLog().split('\n').filter((l) => /PHP (Notice|Warning|Deprecated|Fatal|Parse)/.test(l));
       assert.deepEqual(lines, []);
+    });
+
+    test('category counts: deferred to the end of a run; a run cut short has them counted by the next', async () => {
+      const COUNTS = `$count = function () {
+          wp_cache_flush(); $out = array();
+          foreach ( get_terms( array( 'taxonomy' => 'product_cat', 'hide_empty' => false ) ) as $t ) {
+            if ( in_array( $t->name, array( 'Counted', 'Leaf A', 'Leaf B' ), true ) ) { $out[ $t->name ] = array( (int) $t->count, (int) get_term_meta( $t->term_id, 'product_count_product_cat', true ) ); }
+          }
+          ksort( $out ); return $out; };
+        // What WordPress and WooCommerce count from scratch.
+        $truth = function () use ( $count ) {
+          $ids = get_terms( array( 'taxonomy' => 'product_cat', 'hide_empty' => false, 'fields' => 'tt_ids' ) );
+          wp_update_term_count_now( $ids, 'product_cat' ); wc_recount_all_terms(); return $count(); };`;
+      const leafA = [1, 2, 3].map((i) => event(simple(8100 + i, { categories: [['Counted', 'Leaf A']] })));
+      const r = await php(
+        `${COUNTS}
+        $p = new PosSync\\Publisher( 'count-run' ); $p->begin();
+        foreach ( $args as $e ) { $p->apply_product_event( $e ); }
+        $during = $count(); $owed = get_option( 'pos_sync_terms_to_count' );
+        $p->end(); $after = $count();
+        return array( $during, $owed, $after, get_option( 'pos_sync_terms_to_count', 'none' ), $truth() );`,
+        leafA,
+      );
+      const [during, owed, after, left, truth] = r;
+      assert.deepEqual(during, { Counted: [0, 0], 'Leaf A': [0, 0] }, 'not counted per product');
+      assert.equal(owed.length, 1, 'the leaf is owed (its ancestors are counted with it)');
+      assert.deepEqual(after['Leaf A'], [3, 3]);
+      assert.deepEqual(after, truth, 'the counts at the end are what a full recount gives');
+      assert.equal(left, 'none');
+
+      // A run cut short (the process ends without end()): the next run's begin() counts what it owed.
+      const moved = reseal(leafA[0].product, { categories: [['Counted', 'Leaf B']] });
+      const cut = await php(
+        `${COUNTS} $p = new PosSync\\Publisher( 'cut-run' ); $p->begin();
+        $p->apply_product_event( $args ); return array( $count(), count( get_option( 'pos_sync_terms_to_count' ) ) );`,
+        event(moved),
+      );
+      assert.deepEqual(cut[0]['Leaf A'], [3, 3], 'stale until counted');
+      assert.equal(cut[1], 2, 'both leaves owed');
+      const next = await php(`${COUNTS} $p = new PosSync\\Publisher( 'next-run' ); $p->begin(); $c = $count(); $p->end(); return array( $c, get_option( 'pos_sync_terms_to_count', 'none' ), $truth() );`);
+      assert.deepEqual(next[0]['Leaf A'], [2, 2]);
+      assert.deepEqual(next[0]['Leaf B'], [1, 1]);
+      assert.deepEqual(next[0], next[2], 'the owed counts are what a full recount gives');
+      assert.equal(next[1], 'none');
     });
 
     test('publish settings are validated and become the job settings', async () => {

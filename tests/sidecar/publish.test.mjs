@@ -235,3 +235,41 @@ test('publish: rate limit on, a paced import is never throttled', async () => {
   const counts = (await control(emu, 'GET', 'log')).filter((e) => (e.query ?? '').includes('count=1'));
   assert.equal(counts.length, 1, 'count=1 once per pass');
 });
+
+test('publish: the sidecar reads no further POS page while PHP has not read what it emitted (backpressure)', async () => {
+  await control(emu, 'POST', 'reset', { seed: 'big:1500' });
+  await control(emu, 'POST', 'config', { rate_limit: { enabled: false } });
+  const job = await makeJob(emu, 'publish', { budget_ms: 60_000 });
+  await control(emu, 'DELETE', 'log');
+  const itemPages = async () => (await control(emu, 'GET', 'log')).filter((e) => /\/Item\.json/.test(e.path ?? e.url ?? '') && !(e.query ?? '').includes('count=1')).length;
+  const { spawn } = await import('node:child_process');
+  const { SIDECAR } = await import('./helpers.mjs');
+  const child = spawn(process.execPath, [SIDECAR], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.write(JSON.stringify(job) + '\n');
+  let out = '';
+  let firstProduct;
+  const gotProduct = new Promise((resolve) => (firstProduct = resolve));
+  child.stdout.on('data', (d) => {
+    out += d;
+    if (out.includes('"type":"product"')) firstProduct();
+  });
+  // PHP stops reading (a slow WooCommerce write) right after the first listing.
+  await gotProduct;
+  child.stdout.pause();
+  await new Promise((r) => setTimeout(r, 300));
+  const atPause = await itemPages();
+  await new Promise((r) => setTimeout(r, 1500));
+  const afterPause = await itemPages();
+  assert.ok(afterPause <= 3, `at most the pages the pipe holds were read while PHP read nothing (${afterPause} of 15)`);
+  assert.equal(afterPause, atPause, 'no page read during the pause');
+  child.stdout.resume();
+  const code = await new Promise((r) => child.on('exit', r));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(code, 0);
+  const events = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(ofType(events, 'product').length, 1500, 'everything arrives once PHP reads again');
+  assert.equal(await itemPages(), 15, 'each page read once');
+});
