@@ -117,6 +117,9 @@ pub struct Job {
     /// Items to read afresh before the incremental pull (sync jobs).
     #[serde(default)]
     pub recheck_item_ids: Vec<String>,
+    /// Listings to plan again before the incremental read (publish jobs).
+    #[serde(default)]
+    pub replan: crate::sync::products::Replan,
 }
 
 impl Job {
@@ -254,7 +257,10 @@ pub enum Event {
     /// cursor PHP stores in the same transaction.
     Product {
         product: Box<crate::sync::products::Listing>,
-        cursor: Value,
+        /// Absent for a listing planned again on request (`replan`): the
+        /// cursor does not move.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cursor: Option<Value>,
     },
     /// The settings page's pick-lists (`sync::lookups`).
     Lookups {
@@ -490,6 +496,7 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
             &mut session,
             &job.settings,
             job.cursors.publish.clone(),
+            &job.replan,
         )
         .await
         .map(|s| (s, None)),

@@ -23,6 +23,7 @@ final class Admin {
 		add_action( 'add_meta_boxes_product', array( self::class, 'add_notes_box' ) );
 		OrdersAdmin::hooks();
 		Lookups::hooks();
+		Catalogue::hooks();
 	}
 
 	/**

@@ -176,6 +176,8 @@ final class Publisher {
 		if ( ! isset( $posted['publish_rule'] ) ) {
 			return; // The form did not carry the publish section.
 		}
+		$old_rule = (string) ( $new['publish_rule'] ?? '' );
+		$old_ids  = (string) ( $new['publish_ids'] ?? '' );
 		$choice                 = static function ( string $key, array $allowed ) use ( $posted, $new, &$errors ): string {
 			$value = (string) ( $posted[ $key ] ?? '' );
 			if ( in_array( $value, $allowed, true ) ) {
@@ -210,9 +212,21 @@ final class Publisher {
 				$list     = array_values( array_diff( $list, $bad ) );
 			}
 		}
+		if ( 'manual' === $new['publish_rule'] && 'manual' === ( $old_rule ?? '' ) ) {
+			// Typed picks: the listings that moved are planned again at the next run.
+			$norm  = static fn( array $ids ) => array_map( static fn( $v ) => str_starts_with( $v, 'matrix:' ) ? $v : 'item:' . $v, $ids );
+			$was   = $norm( array_values( array_filter( array_map( 'trim', explode( ',', (string) $old_ids ) ), 'strlen' ) ) );
+			$now   = $norm( $list );
+			$moved = array_merge( array_diff( $now, $was ), array_diff( $was, $now ) );
+			if ( $moved ) {
+				Catalogue::queue_replan( $moved );
+			}
+		}
 		$new['publish_ids'] = implode( ',', $list );
 		if ( 'ecom_flag' !== $new['publish_rule'] && ! $list ) {
-			$errors[] = __( 'The publish rule needs at least one category ID, tag or item ID; until then nothing new is published.', 'pos-sync' );
+			$errors[] = 'manual' === $new['publish_rule']
+				? __( 'No POS item is chosen yet: pick them in Products → POS items (filled at the next run) or type their IDs here; until then nothing new is published.', 'pos-sync' )
+				: __( 'The publish rule needs at least one category ID, tag or item ID; until then nothing new is published.', 'pos-sync' );
 		}
 	}
 
@@ -333,7 +347,12 @@ final class Publisher {
 	 * @return bool Whether a new pass was started.
 	 */
 	public static function restart_on_new_plan(): bool {
-		$print = md5( (string) wp_json_encode( self::job_settings() ) );
+		$plan = self::job_settings();
+		if ( 'manual' === ( $plan['publish_rule']['by'] ?? '' ) ) {
+			// Picks by hand replan only the listings that moved (Catalogue::pick).
+			$plan['publish_rule'] = array( 'by' => 'manual' );
+		}
+		$print = md5( (string) wp_json_encode( $plan ) );
 		$was   = (string) get_option( self::PLAN_OPTION, '' );
 		if ( $was === $print ) {
 			return false;
@@ -703,6 +722,7 @@ final class Publisher {
 		// Outside the transaction: which product, whether anything is to be done, the images.
 		list( $product_id, $link ) = $this->find_listing( $l );
 		if ( null === $link ) {
+			Catalogue::record( $l, 0 );
 			$this->commit_cursor_only( $event );
 			return;
 		}
@@ -710,11 +730,13 @@ final class Publisher {
 			// Not published and never was: nothing to create or hide. A product linked by the
 			// stock flow only (the merchant's own) is not taken over to be hidden either.
 			++$this->counts['not_listed'];
+			Catalogue::record( $l, 0 );
 			$this->commit_cursor_only( $event );
 			return;
 		}
 		if ( $product_id && (string) get_post_meta( $product_id, self::PRINT_META, true ) === (string) ( $l['fingerprint'] ?? '' ) && '' !== (string) ( $l['fingerprint'] ?? '' ) ) {
 			++$this->counts['unchanged'];
+			Catalogue::record( $l, $product_id );
 			$this->commit_cursor_only( $event );
 			return;
 		}
@@ -748,6 +770,7 @@ final class Publisher {
 			} else {
 				$this->apply_variable( $l, $product_id, $owned, $images );
 			}
+			Catalogue::record( $l, $this->product_of( self::KEY_META, $key ) );
 			if ( array_key_exists( 'cursor', $event ) ) {
 				self::store_cursor( $event['cursor'] );
 			}

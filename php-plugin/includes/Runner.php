@@ -303,6 +303,10 @@ final class Runner {
 		}
 		if ( 'publish' === $this->run['kind'] ) {
 			$job['settings'] = array_merge( $job['settings'], Publisher::job_settings() );
+			$replan          = Catalogue::replan();
+			if ( $replan['item_ids'] || $replan['matrix_ids'] ) {
+				$job['replan'] = $replan;
+			}
 		}
 
 		// phpcs:ignore Generic.PHP.ForbiddenFunctions.Found -- an argument array, no shell.
@@ -482,6 +486,8 @@ final class Runner {
 			case 'cursor':
 				if ( 'publish' === ( $event['flow'] ?? '' ) ) {
 					Publisher::store_cursor( $event['cursor'] ?? null );
+				} elseif ( 'publish_replan' === ( $event['flow'] ?? '' ) ) {
+					Catalogue::replan_done( $event['cursor'] ?? null );
 				}
 				break;
 			case 'progress':

@@ -15,7 +15,7 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Schema {
 
-	public const DB_VERSION        = '2';
+	public const DB_VERSION        = '3';
 	public const DB_VERSION_OPTION = 'pos_sync_db_version';
 
 	/**
@@ -46,6 +46,13 @@ final class Schema {
 	}
 
 	/**
+	 * The POS catalogue as the publish flow last saw it (Catalogue).
+	 */
+	public static function catalogue(): string {
+		return $GLOBALS['wpdb']->prefix . 'pos_sync_catalogue';
+	}
+
+	/**
 	 * Every stock write the plugin makes.
 	 */
 	public static function stock_log(): string {
@@ -63,6 +70,7 @@ final class Schema {
 		$lines   = self::outbox_lines();
 		$log     = self::stock_log();
 		$recheck = self::recheck();
+		$items   = self::catalogue();
 		$from    = (string) get_option( self::DB_VERSION_OPTION );
 
 		// qty in outbox lines is signed as the core's ledger rule wants it (src/sync/ledger.rs):
@@ -125,6 +133,21 @@ CREATE TABLE {$log} (
   PRIMARY KEY  (id),
   KEY product_id (product_id),
   KEY created_at (created_at)
+) {$collate};
+CREATE TABLE {$items} (
+  pos_key varchar(40) NOT NULL,
+  name varchar(255) NOT NULL DEFAULT '',
+  sku varchar(255) NOT NULL DEFAULT '',
+  type varchar(10) NOT NULL DEFAULT 'simple',
+  visibility varchar(10) NOT NULL DEFAULT 'hidden',
+  hidden_reason varchar(20) NOT NULL DEFAULT '',
+  variants int(10) unsigned NOT NULL DEFAULT 0,
+  product_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  pos_timestamp varchar(40) NOT NULL DEFAULT '',
+  first_seen_at datetime NOT NULL,
+  PRIMARY KEY  (pos_key),
+  KEY name (name(40)),
+  KEY sku (sku(40))
 ) {$collate};"
 		);
 		if ( '1' === $from ) {
@@ -150,7 +173,7 @@ CREATE TABLE {$log} (
 	 */
 	public static function drop(): void {
 		global $wpdb;
-		foreach ( array( self::outbox_lines(), self::outbox(), self::stock_log(), self::recheck() ) as $table ) {
+		foreach ( array( self::outbox_lines(), self::outbox(), self::stock_log(), self::recheck(), self::catalogue() ) as $table ) {
 			$wpdb->query( "DROP TABLE IF EXISTS {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		}
 		delete_option( self::DB_VERSION_OPTION );

@@ -1539,6 +1539,21 @@ pub fn variants_of(
 
 const MATRIX_RELATIONS: [&str; 2] = ["ItemECommerce", "Images"];
 
+/// Items by id, archived ones too (a replan).
+pub fn items_by_id(
+    ep: &Endpoint,
+    ids: &[String],
+    with_tags: bool,
+) -> Result<ApiRequest, ls::RequestError> {
+    let q = Query::new()
+        .filter("itemID", Filter::In(ids.to_vec()))?
+        .sort("itemID")
+        .archived(Archived::Include)
+        .load_relations(&item_relations(with_tags, false))
+        .limit(ls::MAX_PAGE)?;
+    Ok(labelled(ep.list("Item", &q), "GET Item list (replan)"))
+}
+
 pub fn matrices_by_id(ep: &Endpoint, ids: &[String]) -> Result<ApiRequest, ls::RequestError> {
     let q = Query::new()
         .filter("itemMatrixID", Filter::In(ids.to_vec()))?
@@ -1656,11 +1671,12 @@ struct Counters {
     rows: u64,
     listings: u64,
     hidden: u64,
+    replanned: u64,
 }
 
 impl Counters {
     fn summary(&self, done: bool) -> Value {
-        json!({"pages": self.pages, "items": self.rows, "listings": self.listings, "hidden": self.hidden, "done": done})
+        json!({"pages": self.pages, "items": self.rows, "listings": self.listings, "hidden": self.hidden, "replanned": self.replanned, "done": done})
     }
 }
 
@@ -1847,17 +1863,134 @@ fn emit_page<H: Host>(
         let cursor = if i + 1 == n { after } else { before };
         out.emit(Event::Product {
             product: Box::new(l),
-            cursor: json!(cursor),
+            cursor: Some(json!(cursor)),
         });
     }
 }
 
 /// Incremental publish read: Items, then ItemMatrices, changed since the
 /// cursor.
+/// `replan` of a publish job: listings to plan again whatever their
+/// timestamps say, because what decides them changed in WooCommerce (the
+/// merchant picked or dropped them by hand under the `manual` rule).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Replan {
+    #[serde(default, deserialize_with = "de_ids")]
+    pub item_ids: Vec<String>,
+    #[serde(default, deserialize_with = "de_ids")]
+    pub matrix_ids: Vec<String>,
+}
+
+impl Replan {
+    pub fn is_empty(&self) -> bool {
+        self.item_ids.is_empty() && self.matrix_ids.is_empty()
+    }
+}
+
+/// Plans the listings of `replan` (simple items, and the matrices of the
+/// variants and matrices named) and emits them without a cursor, then a
+/// `publish_replan` cursor event saying they are all done.
+async fn run_replan<T: Transport, C: Clock, H: Host>(
+    session: &mut Session<'_, T, C, H>,
+    cache: &mut RunCache,
+    replan: &Replan,
+    plan_settings: &PlanSettings,
+    counters: &mut Counters,
+) -> Result<(), ApiError> {
+    let with_tags = matches!(plan_settings.publish.publish_rule, PublishRule::Tag { .. });
+    let mut matrix_ids: Vec<String> = Vec::new();
+    let mut listings: Vec<Listing> = Vec::new();
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    for chunk in replan.item_ids.chunks(ls::MAX_PAGE) {
+        let req = items_by_id(&session.endpoint, chunk, with_tags)?;
+        let items = fetch_all(session, req, "Item")
+            .await?
+            .iter()
+            .map(PosItem::from_value)
+            .collect::<Result<Vec<_>, _>>()?;
+        ensure_categories(
+            session,
+            cache,
+            items.iter().filter_map(|p| p.item.category_id.clone()),
+        )
+        .await?;
+        for p in &items {
+            found.insert(p.item.item_id.clone());
+            match &p.item.item_matrix_id {
+                Some(m) => {
+                    if !matrix_ids.contains(m) {
+                        matrix_ids.push(m.clone());
+                    }
+                }
+                None => listings.push(plan_listing(
+                    ListingSource::Simple(p),
+                    &cache.categories,
+                    None,
+                    plan_settings,
+                )),
+            }
+        }
+    }
+    for id in &replan.matrix_ids {
+        if !matrix_ids.contains(id) {
+            matrix_ids.push(id.clone());
+        }
+    }
+    let mut matrices: Vec<PosMatrix> = Vec::new();
+    for chunk in matrix_ids.chunks(ls::MAX_PAGE) {
+        let req = matrices_by_id(&session.endpoint, chunk)?;
+        for row in fetch_all(session, req, "ItemMatrix").await? {
+            let m = PosMatrix::from_value(&row)?;
+            found.insert(format!("matrix:{}", m.item_matrix_id));
+            matrices.push(m);
+        }
+    }
+    listings.extend(plan_matrices(session, cache, matrices, plan_settings).await?);
+    let missing: Vec<String> = replan
+        .item_ids
+        .iter()
+        .filter(|id| !found.contains(*id))
+        .cloned()
+        .chain(
+            replan
+                .matrix_ids
+                .iter()
+                .filter(|id| !found.contains(&format!("matrix:{id}")))
+                .map(|id| format!("matrix:{id}")),
+        )
+        .collect();
+    if !missing.is_empty() {
+        session.out().log(
+            LogLevel::Warning,
+            format!(
+                "POS items chosen by hand that the POS does not have: {}; nothing to publish for them",
+                missing.join(", ")
+            ),
+        );
+    }
+    for l in listings {
+        counters.listings += 1;
+        counters.replanned += 1;
+        if l.visibility == "hidden" {
+            counters.hidden += 1;
+        }
+        session.out().emit(Event::Product {
+            product: Box::new(l),
+            cursor: None,
+        });
+    }
+    session.out().emit(Event::Cursor {
+        flow: "publish_replan".into(),
+        cursor: json!({"item_ids": replan.item_ids, "matrix_ids": replan.matrix_ids}),
+    });
+    Ok(())
+}
+
 pub async fn run_publish<T: Transport, C: Clock, H: Host>(
     session: &mut Session<'_, T, C, H>,
     settings: &Settings,
     cursor: Option<PublishCursor>,
+    replan: &Replan,
 ) -> RunResult {
     let plan_settings = PlanSettings::from(settings);
     let with_tags = matches!(plan_settings.publish.publish_rule, PublishRule::Tag { .. });
@@ -1887,6 +2020,11 @@ pub async fn run_publish<T: Transport, C: Clock, H: Host>(
                 }
             }
         };
+    }
+
+    // Phase 0: listings the merchant asked to plan again.
+    if !replan.is_empty() {
+        tri!(run_replan(session, &mut cache, replan, &plan_settings, &mut counters).await);
     }
 
     // Phase 1: Items (simple items, and the matrices of changed variants).

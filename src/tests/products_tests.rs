@@ -844,3 +844,81 @@ fn a_publish_job_emits_listings_cursors_and_a_result() {
     assert_eq!(host.of_type("error")[0]["code"], "malformed_answer");
     assert!(t.sent.borrow().is_empty());
 }
+
+#[test]
+fn a_replan_plans_the_listings_named_first_without_moving_the_cursor() {
+    use super::*;
+    use crate::job;
+    use futures::executor::block_on;
+
+    let tl = timeline();
+    let t = Scripted::new(tl.clone());
+    let page = json!({"@attributes": {"next": "", "previous": ""}, "Item": tee()});
+    t.on(
+        "/Item.json?itemID=IN%2C%5B1%2C99%5D",
+        200,
+        &page.to_string(),
+    );
+    let cat = |id: &str, name: &str, parent: &str| {
+        json!({"@attributes": {"count": "1"}, "Category": {"categoryID": id, "name": name, "parentID": parent,
+            "nodeDepth": "0", "fullPathName": "", "leftNode": "0", "rightNode": "0", "timeStamp": T1}})
+        .to_string()
+    };
+    t.on(
+        "/Category.json?categoryID=IN%2C%5B2%5D",
+        200,
+        &cat("2", "T-Shirts", "1"),
+    );
+    t.on(
+        "/Category.json?categoryID=IN%2C%5B1%5D",
+        200,
+        &cat("1", "Apparel", "0"),
+    );
+    // Then the incremental read from the cursor, which finds nothing new.
+    t.on(
+        "/Item.json?sort=timeStamp&timeStamp=%3E%3D%2C2026-11-20",
+        200,
+        r#"{"@attributes":{"count":"0","next":"","previous":""}}"#,
+    );
+    t.on(
+        "/ItemMatrix.json?sort=timeStamp",
+        200,
+        r#"{"@attributes":{"count":"0","next":"","previous":""}}"#,
+    );
+    let host = RecordingHost::new(tl.clone());
+    let clock = FakeClock::new(1_000_000);
+    let cursor = json!({"item": {"ts": "2026-11-20T10:00:00+00:00", "ids": ["40"]}});
+    let mut j = job_json("publish", valid_tokens(), json!({ "publish": cursor }));
+    j["settings"]["publish_rule"] = json!({"by": "manual", "item_ids": ["1"], "matrix_ids": []});
+    j["replan"] = json!({"item_ids": ["1", "99"], "matrix_ids": []});
+    let result = block_on(job::run(j, &t, &clock, &host));
+    assert_eq!(result.to_json()["ok"], true, "{}", host.all_json());
+    assert_eq!(
+        t.remaining(),
+        0,
+        "the named items, then the incremental read"
+    );
+    let products = host.of_type("product");
+    assert_eq!(products.len(), 1);
+    assert_eq!(products[0]["product"]["key"], "item:1");
+    assert_eq!(products[0]["product"]["visibility"], "publish", "chosen");
+    assert!(
+        products[0].get("cursor").is_none(),
+        "a replanned listing does not move the cursor: {}",
+        products[0]
+    );
+    let done: Vec<_> = host
+        .of_type("cursor")
+        .into_iter()
+        .filter(|c| c["flow"] == "publish_replan")
+        .collect();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["cursor"]["item_ids"], json!(["1", "99"]));
+    assert!(
+        host.all_json()
+            .contains("POS items chosen by hand that the POS does not have: 99"),
+        "{}",
+        host.all_json()
+    );
+    assert_eq!(result.to_json()["summary"]["replanned"], 1);
+}

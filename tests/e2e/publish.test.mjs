@@ -300,6 +300,36 @@ if (skip) {
       assert.doesNotMatch(fs.readFileSync(log, 'utf8'), /_regular_price|_thumbnail_id|_weight/, 'only the tax class was written');
     });
 
+    test('under “These POS items” the merchant picks the unpublished tote in Products → POS items; the next run publishes it and nothing else', async () => {
+      const before = await products();
+      const keys = before.map((p) => p.key);
+      await site.wpEval(`$s = get_option( 'pos_sync_settings' ); $s['publish_rule'] = 'manual'; $s['publish_ids'] = implode( ',', $args ); update_option( 'pos_sync_settings', $s ); return true;`, keys.map((k) => k.replace(/^item:/, '')));
+      await tick(); // A new rule: one pass plans every listing again, and finds nothing to change.
+      assert.deepEqual(await products(), before, 'the same products under the new rule');
+      const PAGE = '/wp-admin/edit.php?post_type=product&page=pos-sync-items';
+      let html = await (await site.adminFetch(PAGE + '&s=Tote')).text();
+      const tote = html.match(/name="pos_key\[\]" value="(item:\d+)"/);
+      assert.ok(tote, 'the tote is listed with a checkbox');
+      assert.match(html, /Not on the web: not chosen by the publish rule/);
+      const nonce = html.match(/id="_wpnonce" name="_wpnonce" value="([^"]+)"/)[1];
+      const res = await site.adminFetch(`${PAGE}&action=pos_sync_pick&pos_key[]=${tote[1]}&_wpnonce=${nonce}`);
+      assert.equal(res.status, 302);
+      const log = path.join(site.dir, writesLog);
+      fs.rmSync(log, { force: true });
+      const run = await tick();
+      assert.equal(run.publish.summary.replanned, 1, JSON.stringify(run.publish.summary));
+      assert.equal(run.publish.summary.published.created, 1);
+      const all = await products();
+      const made = bySku(all, 'TOTE-01');
+      assert.ok(made, 'the tote is a product');
+      assert.equal(made.status, 'publish');
+      assert.equal(made.key, tote[1]);
+      for (const p of before) assert.deepEqual(all.find((x) => x.id === p.id), p, `${p.name} untouched`);
+      html = await (await site.adminFetch(PAGE + '&s=Tote')).text();
+      assert.match(html, /Canvas Tote<\/a><\/strong>.*On the web/s);
+      assert.equal(await site.wpEval(`return get_option( 'pos_sync_publish_replan', 'none' );`), 'none', 'the queue is empty');
+    });
+
     test('archiving an item in the POS hides its product at the next run (draft, not deleted)', async () => {
       const mug = bySku(first, 'MUG-HARB');
       await control('clock', { advance_s: 2 });
@@ -319,7 +349,7 @@ if (skip) {
       const g = await control('grant', {});
       await site.wpEval(`foreach ( get_posts( array( 'post_type' => array( 'product', 'product_variation' ), 'post_status' => 'any', 'numberposts' => -1, 'fields' => 'ids' ) ) as $id ) { wp_delete_post( $id, true ); }
         delete_option( 'pos_sync_cursors' ); delete_option( 'pos_sync_publish_progress' );
-        $s = get_option( 'pos_sync_settings' ); $s['budget_seconds'] = 5; update_option( 'pos_sync_settings', $s );
+        $s = get_option( 'pos_sync_settings' ); $s['budget_seconds'] = 5; $s['publish_rule'] = 'ecom_flag'; update_option( 'pos_sync_settings', $s );
         PosSync\\Settings::save_tokens( null, $args, 0 ); return true;`, g.refresh_token);
       const runs = [];
       for (let i = 0; i < 15; i++) {

@@ -56,7 +56,7 @@ if (skip) {
         'interval' => wp_get_schedules()['pos_sync_minute']['interval'] ?? null,
         'hpos_compatible' => in_array( '${PLUGIN}', wc_get_container()->get( Automattic\\WooCommerce\\Internal\\Features\\FeaturesController::class )->get_compatible_plugins_for_feature( 'custom_order_tables' )['compatible'], true ),
       );`);
-      assert.deepEqual(state.tables.sort(), ['wp_pos_sync_outbox', 'wp_pos_sync_outbox_lines', 'wp_pos_sync_recheck', 'wp_pos_sync_stock_log']);
+      assert.deepEqual(state.tables.sort(), ['wp_pos_sync_catalogue', 'wp_pos_sync_outbox', 'wp_pos_sync_outbox_lines', 'wp_pos_sync_recheck', 'wp_pos_sync_stock_log']);
       assert.ok(state.next > 0);
       assert.equal(state.schedule, 'pos_sync_minute');
       assert.equal(state.interval, 60);
