@@ -335,6 +335,9 @@ final class Catalogue {
 		if ( 'publish' === $row['visibility'] ) {
 			return __( 'Not on the web: its SKU belongs to another product (see the SKU conflicts in the settings)', 'pos-sync' );
 		}
+		if ( 'stock_only' === (string) $row['hidden_reason'] ) {
+			return __( 'Your own product with this SKU: it gets the POS stock, the rest is left to you (not chosen by the publish rule)', 'pos-sync' );
+		}
 		$hidden = (int) $row['product_id'] ? __( 'Hidden on the web', 'pos-sync' ) : __( 'Not on the web', 'pos-sync' );
 		switch ( (string) $row['hidden_reason'] ) {
 			case 'archived':

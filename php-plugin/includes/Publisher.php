@@ -730,7 +730,7 @@ final class Publisher {
 			// Not published and never was: nothing to create or hide. A product linked by the
 			// stock flow only (the merchant's own) is not taken over to be hidden either.
 			++$this->counts['not_listed'];
-			Catalogue::record( $l, 0 );
+			Catalogue::record( 'item' === $link ? array( 'hidden_reason' => 'stock_only' ) + $l : $l, 'item' === $link ? $product_id : 0 );
 			$this->commit_cursor_only( $event );
 			return;
 		}

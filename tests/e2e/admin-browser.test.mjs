@@ -162,6 +162,40 @@ if (skip) {
       await shot('report-fixed');
     });
 
+    test('Products → POS items: under “These POS items” the hoodie is ticked, published at the next run and shown on the web', async () => {
+      await page.goto(`${site.url}/wp-admin/admin.php?page=wc-settings&tab=pos_sync`);
+      const field = (k) => `[name="pos_sync_settings[${k}]"]`;
+      await page.selectOption(field('publish_enabled'), 'yes');
+      await page.selectOption(field('publish_rule'), 'manual');
+      // The POS's "Reduced rate" tax class (read with the lists) → WooCommerce's Reduced rate.
+      await page.selectOption(field('tax_class_map][3'), 'reduced-rate');
+      await Promise.all([page.waitForNavigation(), page.click('button[name="save"]')]);
+      assert.match(await page.content(), /No POS item is chosen yet: pick them in Products → POS items/);
+      assert.deepEqual(await site.wpEval(`return PosSync\\Settings::get( 'tax_class_map' );`), { 3: 'reduced-rate' });
+      const publish = () => site.wpEval(`$r = PosSync\\Runner::run( 'publish' ); return array( $r['ok'], $r['error'], $r['summary']['published'] ?? null );`);
+      let run = await publish();
+      assert.equal(run[0], true, run[1]);
+      assert.equal(run[2].created, 0, 'nothing chosen yet');
+
+      await page.goto(`${site.url}/wp-admin/edit.php?post_type=product&page=pos-sync-items`);
+      const row = page.locator('#the-list tr', { hasText: 'Logo Hoodie' });
+      assert.match(await row.textContent(), /Not on the web: not chosen by the publish rule/);
+      // The white tee is the shop's own product (linked by SKU for its stock), not a listing.
+      assert.match(await page.locator('#the-list tr', { hasText: 'Classic Tee - White' }).textContent(), /Your own product with this SKU: it gets the POS stock/);
+      await row.locator('input[name="pos_key[]"]').check();
+      await page.selectOption('#bulk-action-selector-top', 'pos_sync_pick');
+      await Promise.all([page.waitForNavigation(), page.click('#doaction')]);
+      assert.match(await page.textContent('#pos-sync-items-notice'), /1 item will be published at the next run\./);
+      run = await publish();
+      assert.equal(run[0], true, run[1]);
+      assert.equal(run[2].created, 1);
+      await page.reload();
+      assert.match(await page.locator('#the-list tr', { hasText: 'Logo Hoodie' }).textContent(), /On the web/);
+      await shot('pos-items');
+      const hoodie = await site.wpEval(`wp_cache_flush(); $p = wc_get_product( wc_get_product_id_by_sku( 'HOOD-LOGO' ) ); return array( $p->get_status(), $p->get_tax_status(), $p->get_tax_class() );`);
+      assert.deepEqual(hoodie, ['publish', 'taxable', '']);
+    });
+
     test('no PHP notice in the debug log', () => {
       assert.deepEqual(site.debugLog().split('\n').filter((l) => /PHP (Notice|Warning|Deprecated|Fatal)/.test(l)), []);
     });
