@@ -156,6 +156,15 @@ final class Publisher {
 	}
 
 	/**
+	 * A publish pass is under way: none has started yet, or the stored cursor is in the
+	 * middle of one (it carries `pass` until the pass catches up).
+	 */
+	public static function pass_under_way(): bool {
+		$cursor = Settings::cursors()['publish'] ?? null;
+		return ! is_array( $cursor ) || ! empty( $cursor['pass'] );
+	}
+
+	/**
 	 * Publishing is switched on and the connection is configured.
 	 */
 	public static function is_enabled(): bool {

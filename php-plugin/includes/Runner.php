@@ -89,8 +89,9 @@ final class Runner {
 
 	/**
 	 * WP-Cron: under one lock, the stock sync; then, when it went well, the due outbox
-	 * rows (post_orders) and the scheduled reconcile, each within what is left of the
-	 * tick's time budget. When the sync fails the POS is unhappy: the rest waits.
+	 * rows (post_orders), the scheduled reconcile and publishing, each within what is
+	 * left of the tick's time budget (at least 5 s each). When the sync fails the POS is
+	 * unhappy: the rest waits.
 	 */
 	public static function tick(): void {
 		Schema::prune_stock_log( (int) Settings::get( 'log_days' ) );
@@ -103,7 +104,11 @@ final class Runner {
 				$started = microtime( true );
 				$budget  = max( 5, (int) Settings::get( 'budget_seconds' ) );
 				$left    = static fn(): int => 1000 * max( 5, (int) ( $budget - ( microtime( true ) - $started ) ) );
-				$sync    = ( new self( 'sync' ) )->execute();
+				// While a publish pass is under way (the first import of a catalogue, or a
+				// replan after new settings) the listings carry their own stock: the sync
+				// gets half the tick, so the import is not starved by the first full pull.
+				$importing = Publisher::is_enabled() && Publisher::pass_under_way();
+				$sync      = ( new self( 'sync', array(), $importing ? 1000 * max( 5, intdiv( $budget, 2 ) ) : null ) )->execute();
 				if ( empty( $sync['ok'] ) ) {
 					return $sync;
 				}

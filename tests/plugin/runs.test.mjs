@@ -248,6 +248,24 @@ if (skip) {
       assert.equal(await site.wpEval(`global $wpdb; return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->prefix}pos_sync_outbox" );`), 3);
     });
 
+    test('while a publish pass is under way the sync gets half the tick; once it caught up, the whole', async () => {
+      fake({ mode: 'ok' });
+      await setting({ publish_enabled: 'yes', publish_rule: 'ecom_flag', budget_seconds: 30 });
+      const budgets = async (cursor) => {
+        await site.wpEval(`update_option( 'pos_sync_cursors', array_merge( PosSync\\Settings::cursors(), array( 'publish' => $args ) ) ); return true;`, cursor);
+        const before = { sync: jobs('sync').length, publish: jobs('publish').length };
+        await tick();
+        assert.equal(jobs('sync').length, before.sync + 1);
+        assert.equal(jobs('publish').length, before.publish + 1, 'publishing ran in the tick');
+        return jobs('sync').at(-1).budget_ms;
+      };
+      assert.equal(await budgets(null), 15_000, 'first import: no publish cursor yet');
+      assert.equal(await budgets({ item: { ts: '2026-11-01T00:00:00+00:00', ids: ['4'] }, pass: { done: 400, total: 9000 } }), 15_000, 'mid-pass');
+      assert.equal(await budgets({ item: { ts: '2026-11-01T00:00:00+00:00', ids: ['4'] } }), 30_000, 'caught up');
+      await setting({ publish_enabled: 'no' });
+      assert.equal(await site.wpEval(`return PosSync\\Publisher::is_enabled();`), false);
+    });
+
     test('no PHP notice in the debug log', () => {
       assert.deepEqual(site.debugLog().split('\n').filter((l) => /PHP (Notice|Warning|Deprecated|Fatal)/.test(l)), []);
     });
