@@ -779,16 +779,8 @@ fn requests_ask_for_what_the_planner_needs() {
 
 // --- the run, over a scripted Lightspeed -------------------------------------
 
-#[test]
-fn a_publish_job_emits_listings_cursors_and_a_result() {
-    use super::*;
-    use crate::job;
-    use futures::executor::block_on;
-
-    let tl = timeline();
-    let t = Scripted::new(tl.clone());
-    let page = json!({"@attributes": {"next": "", "previous": ""}, "Item": tee()});
-    t.on("/Item.json?sort=timeStamp", 200, &page.to_string());
+/// The tee's category (T-Shirts) and its parent (Apparel), as the run asks for them.
+fn script_tee_categories(t: &super::Scripted) {
     let cat = |id: &str, name: &str, parent: &str| {
         json!({"@attributes": {"count": "1"}, "Category": {"categoryID": id, "name": name, "parentID": parent,
             "nodeDepth": "0", "fullPathName": "", "leftNode": "0", "rightNode": "0", "timeStamp": T1}})
@@ -804,6 +796,19 @@ fn a_publish_job_emits_listings_cursors_and_a_result() {
         200,
         &cat("1", "Apparel", "0"),
     );
+}
+
+#[test]
+fn a_publish_job_emits_listings_cursors_and_a_result() {
+    use super::*;
+    use crate::job;
+    use futures::executor::block_on;
+
+    let tl = timeline();
+    let t = Scripted::new(tl.clone());
+    let page = json!({"@attributes": {"next": "", "previous": ""}, "Item": tee()});
+    t.on("/Item.json?sort=timeStamp", 200, &page.to_string());
+    script_tee_categories(&t);
     t.on(
         "/ItemMatrix.json?sort=timeStamp",
         200,
@@ -859,21 +864,7 @@ fn a_replan_plans_the_listings_named_first_without_moving_the_cursor() {
         200,
         &page.to_string(),
     );
-    let cat = |id: &str, name: &str, parent: &str| {
-        json!({"@attributes": {"count": "1"}, "Category": {"categoryID": id, "name": name, "parentID": parent,
-            "nodeDepth": "0", "fullPathName": "", "leftNode": "0", "rightNode": "0", "timeStamp": T1}})
-        .to_string()
-    };
-    t.on(
-        "/Category.json?categoryID=IN%2C%5B2%5D",
-        200,
-        &cat("2", "T-Shirts", "1"),
-    );
-    t.on(
-        "/Category.json?categoryID=IN%2C%5B1%5D",
-        200,
-        &cat("1", "Apparel", "0"),
-    );
+    script_tee_categories(&t);
     // Then the incremental read from the cursor, which finds nothing new.
     t.on(
         "/Item.json?sort=timeStamp&timeStamp=%3E%3D%2C2026-11-20",
