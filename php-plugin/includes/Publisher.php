@@ -779,7 +779,7 @@ final class Publisher {
 			} else {
 				$this->apply_variable( $l, $product_id, $owned, $images );
 			}
-			Catalogue::record( $l, $this->product_of( self::KEY_META, $key ) );
+			Catalogue::record( $l, (int) ( $this->index[ self::KEY_META ][ $key ] ?? 0 ) ); // Set by link().
 			if ( array_key_exists( 'cursor', $event ) ) {
 				self::store_cursor( $event['cursor'] );
 			}
