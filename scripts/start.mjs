@@ -66,6 +66,18 @@ async function main() {
     throw e;
   }
   fs.writeFileSync(PIDS, JSON.stringify({ emulator: pos.pid, php: site.pids.php, mariadb: site.pids.mariadb }, null, 2));
+  // The demo POS serves its images from this machine; WordPress downloads only from
+  // outside hosts (as a real POS CDN is). This demo shop, and only it, trusts the
+  // demo POS's own host and port.
+  fs.mkdirSync(path.join(site.wpDir, 'wp-content', 'mu-plugins'), { recursive: true });
+  fs.writeFileSync(
+    path.join(site.wpDir, 'wp-content', 'mu-plugins', 'pos-sync-demo-images.php'),
+    `<?php
+// Written by npm start: the demo POS's images come from 127.0.0.1:${posPort}.
+add_filter( 'http_request_host_is_external', fn( $ext, $host, $url ) => $ext || ( '127.0.0.1' === $host && ${posPort} === (int) wp_parse_url( $url, PHP_URL_PORT ) ), 10, 3 );
+add_filter( 'http_allowed_safe_ports', fn( $ports, $host ) => '127.0.0.1' === $host ? array_merge( $ports, array( ${posPort} ) ) : $ports, 10, 2 );
+`,
+  );
   if (!site.pluginActivation?.active) throw new Error(`the plugin did not activate: ${JSON.stringify(site.pluginActivation)}`);
 
   // Products for the demo catalogue, unless the plugin publishes them itself (a later flow).
