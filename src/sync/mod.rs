@@ -4,4 +4,5 @@ pub mod ledger;
 pub mod lookups;
 pub mod orders;
 pub mod products;
+pub mod stamp;
 pub mod stock;

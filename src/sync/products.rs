@@ -21,7 +21,8 @@ use crate::model::{
 };
 use crate::pos::lightspeed_r::{self as ls, ApiRequest, Archived, Endpoint, Filter, Query};
 use crate::session::{ApiError, Session};
-use crate::sync::stock::{self, ItemStock, NextRead, StockSettings};
+use crate::sync::stamp::{self, NextRead, Scan, Stamps};
+use crate::sync::stock::{self, ItemStock, StockSettings};
 use crate::transport::{Clock, Transport};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
@@ -1299,118 +1300,37 @@ pub struct PublishCursor {
     pub pass: Option<PassProgress>,
 }
 
-/// A cursor with its timestamp parsed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StampState {
-    ts_ms: Option<i64>,
-    ts: String,
-    seen: BTreeMap<String, Option<String>>,
-}
+/// A publish cursor, read: the shared timestamp cursor with the row's
+/// content hash as the version (`sync::stamp`).
+pub type StampState = Stamps<String>;
 
-impl StampState {
-    pub fn start() -> Self {
-        StampState {
-            ts_ms: None,
-            ts: String::new(),
-            seen: BTreeMap::new(),
-        }
-    }
-
+impl Stamps<String> {
     pub fn from_cursor(c: Option<&StampCursor>, what: &str) -> Result<Self, String> {
-        let Some(c) = c else {
-            return Ok(Self::start());
-        };
-        let ts_ms = parse_timestamp_ms(&c.ts)
-            .ok_or_else(|| format!("cursors.publish.{what}.ts is not a timestamp: {:?}", c.ts))?;
-        Ok(StampState {
-            ts_ms: Some(ts_ms),
-            ts: c.ts.clone(),
-            seen: c
-                .ids
-                .iter()
-                .map(|id| (id.clone(), c.v.get(id).cloned()))
-                .collect(),
-        })
-    }
-
-    pub fn since(&self) -> Option<&str> {
-        self.ts_ms.map(|_| self.ts.as_str())
+        match c {
+            None => Ok(Self::start()),
+            Some(c) => Stamps::from_parts(
+                &c.ts,
+                &c.ids,
+                |id| c.v.get(id).cloned(),
+                &format!("cursors.publish.{what}"),
+            ),
+        }
     }
 
     pub fn to_cursor(&self) -> Option<StampCursor> {
-        self.ts_ms?;
-        Some(StampCursor {
-            ts: self.ts.clone(),
-            ids: self.seen.keys().cloned().collect(),
-            v: self
-                .seen
-                .iter()
-                .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
-                .collect(),
-        })
-    }
-
-    pub fn admits(&self, ts_ms: i64, id: &str, version: &str) -> bool {
-        match self.ts_ms {
-            None => true,
-            Some(cur) if ts_ms > cur => true,
-            Some(cur) if ts_ms < cur => false,
-            _ => match self.seen.get(id) {
-                None => true,
-                Some(None) => false,
-                Some(Some(v)) => v != version,
-            },
-        }
-    }
-
-    pub fn advance(&mut self, ts: &str, ts_ms: i64, id: &str, version: &str) {
-        match self.ts_ms {
-            Some(cur) if ts_ms < cur => {}
-            Some(cur) if ts_ms == cur => {
-                self.seen.insert(id.to_string(), Some(version.to_string()));
-            }
-            _ => {
-                self.ts_ms = Some(ts_ms);
-                self.ts = ts.to_string();
-                self.seen.clear();
-                self.seen.insert(id.to_string(), Some(version.to_string()));
-            }
-        }
+        let (ts, ids, v) = self.parts()?;
+        Some(StampCursor { ts, ids, v })
     }
 }
 
-/// One row of a timestamp-ordered read.
-#[derive(Clone, Copy, Debug)]
-pub struct StampRow<'a> {
-    pub id: &'a str,
-    pub ts: &'a str,
-    pub version: &'a str,
-}
+/// One Item or ItemMatrix row of the read.
+pub type StampRow<'a> = stamp::StampRow<'a, &'a str>;
 
-/// The scan of `sync::stock::StockScan`, for Items and ItemMatrices, plus
-/// one shortcut: a page whose rows are all older than `settled_before_ms`
-/// is followed with `next` (no change can land in a second that long
-/// past: a change moves a row to "now"), so a first import of a large
-/// catalogue reads each row once instead of re-reading the cursor second
-/// after every page.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StampScan {
-    pub state: StampState,
-    group_scan: Option<i64>,
-    settled: Option<i64>,
-}
+/// The scan of `sync::stamp` for Items and ItemMatrices: a page older than
+/// `settled_before_ms` is followed with `next`.
+pub type StampScan = Scan<String>;
 
-impl StampScan {
-    pub fn new(state: StampState) -> Self {
-        StampScan {
-            state,
-            group_scan: None,
-            settled: None,
-        }
-    }
-
-    /// Takes one page (oldest first); returns the indexes of the rows to
-    /// process and what to read next.
+impl Scan<String> {
     pub fn on_page(
         &mut self,
         rows: &[StampRow<'_>],
@@ -1418,51 +1338,7 @@ impl StampScan {
         settled_before_ms: i64,
         resource: &'static str,
     ) -> Result<(Vec<usize>, NextRead), ParseError> {
-        let mut admitted = Vec::new();
-        let mut page_ts: Option<i64> = None;
-        let mut last_ts: Option<i64> = None;
-        let mut one_second = true;
-        for (i, row) in rows.iter().enumerate() {
-            let ts_ms = parse_timestamp_ms(row.ts).ok_or_else(|| {
-                ParseError::new(
-                    resource,
-                    Some(row.id.to_string()),
-                    format!("field timeStamp: not a timestamp: {:?}", row.ts),
-                )
-            })?;
-            if let Some(g) = self.group_scan {
-                if ts_ms > g {
-                    self.group_scan = None;
-                    self.settled = Some(g);
-                    return Ok((admitted, NextRead::Fresh));
-                }
-            }
-            match page_ts {
-                None => page_ts = Some(ts_ms),
-                Some(t) if t != ts_ms => one_second = false,
-                _ => {}
-            }
-            last_ts = Some(ts_ms);
-            if self.state.admits(ts_ms, row.id, row.version) {
-                admitted.push(i);
-            }
-            self.state.advance(row.ts, ts_ms, row.id, row.version);
-        }
-        if rows.is_empty() || !has_next {
-            return Ok((admitted, NextRead::Done));
-        }
-        if last_ts.is_some_and(|t| t < settled_before_ms) {
-            return Ok((admitted, NextRead::Follow));
-        }
-        if one_second {
-            if let Some(t) = page_ts {
-                if self.settled != Some(t) {
-                    self.group_scan = Some(t);
-                }
-            }
-            return Ok((admitted, NextRead::Follow));
-        }
-        Ok((admitted, NextRead::Fresh))
+        self.on_rows(rows, has_next, settled_before_ms, resource)
     }
 }
 

@@ -11,9 +11,11 @@
 //! ItemShop timestamps, so sync sees it). Reconcile reads live items only.
 
 use crate::job::{Event, Host, LogLevel, ReconcileCursor, Settings};
-use crate::model::{parse_timestamp_ms, shop_quantities, Item, ItemShop, ParseError};
+use crate::model::{shop_quantities, Item, ItemShop, ParseError};
 use crate::pos::lightspeed_r as ls;
 use crate::session::{ApiError, Session};
+pub use crate::sync::stamp::NextRead;
+use crate::sync::stamp::{Scan, StampRow, Stamps};
 use crate::transport::{Clock, Transport};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -154,179 +156,47 @@ pub struct ItemShopCursor {
     pub qoh: BTreeMap<String, i64>,
 }
 
-/// A cursor with its timestamp parsed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CursorState {
-    ts_ms: Option<i64>,
-    ts: String,
-    seen: BTreeMap<String, Option<i64>>,
-}
+/// The item_shop cursor, read: the shared timestamp cursor with qoh as
+/// the version (`sync::stamp`).
+pub type CursorState = Stamps<i64>;
 
-impl CursorState {
-    pub fn start() -> Self {
-        CursorState {
-            ts_ms: None,
-            ts: String::new(),
-            seen: BTreeMap::new(),
-        }
-    }
-
+impl Stamps<i64> {
     pub fn from_cursor(c: &ItemShopCursor) -> Result<Self, String> {
-        let ts_ms = parse_timestamp_ms(&c.ts)
-            .ok_or_else(|| format!("cursors.item_shop.ts is not a timestamp: {:?}", c.ts))?;
-        Ok(CursorState {
-            ts_ms: Some(ts_ms),
-            ts: c.ts.clone(),
-            seen: c
-                .ids
-                .iter()
-                .map(|id| (id.clone(), c.qoh.get(id).copied()))
-                .collect(),
-        })
-    }
-
-    /// The timestamp to query from (`timeStamp=>=,ts`), `None` = from the start.
-    pub fn since(&self) -> Option<&str> {
-        self.ts_ms.map(|_| self.ts.as_str())
+        Stamps::from_parts(
+            &c.ts,
+            &c.ids,
+            |id| c.qoh.get(id).copied(),
+            "cursors.item_shop",
+        )
     }
 
     pub fn to_cursor(&self) -> Option<ItemShopCursor> {
-        self.ts_ms?;
-        Some(ItemShopCursor {
-            ts: self.ts.clone(),
-            ids: self.seen.keys().cloned().collect(),
-            qoh: self
-                .seen
-                .iter()
-                .filter_map(|(k, v)| v.map(|q| (k.clone(), q)))
-                .collect(),
-        })
-    }
-
-    /// Must this row be processed?
-    pub fn admits(&self, ts_ms: i64, id: &str, qoh: i64) -> bool {
-        match self.ts_ms {
-            None => true,
-            Some(cur) if ts_ms > cur => true,
-            Some(cur) if ts_ms < cur => false,
-            // Same second: read unless we saw it with this very qoh.
-            _ => match self.seen.get(id) {
-                None => true,
-                Some(None) => false, // listed by an older cursor without qoh
-                Some(Some(q)) => *q != qoh,
-            },
-        }
-    }
-
-    /// Records a row as read (rows arrive oldest first).
-    pub fn advance(&mut self, ts: &str, ts_ms: i64, id: &str, qoh: i64) {
-        match self.ts_ms {
-            Some(cur) if ts_ms < cur => {}
-            Some(cur) if ts_ms == cur => {
-                self.seen.insert(id.to_string(), Some(qoh));
-            }
-            _ => {
-                self.ts_ms = Some(ts_ms);
-                self.ts = ts.to_string();
-                self.seen.clear();
-                self.seen.insert(id.to_string(), Some(qoh));
-            }
-        }
+        let (ts, ids, qoh) = self.parts()?;
+        Some(ItemShopCursor { ts, ids, qoh })
     }
 }
 
-/// What to read after a page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NextRead {
-    /// A fresh query from the cursor: `timeStamp=>=,<cursor.ts>`.
-    Fresh,
-    /// The page's `next` link (keyset pagination inside one query).
-    Follow,
-    /// Caught up.
-    Done,
-}
+/// The incremental ItemShop scan (`sync::stamp::Scan`): qoh is the
+/// version, and no second is ever taken as settled (a stock row moves
+/// whenever a sale does).
+pub type StockScan = Scan<i64>;
 
-/// The incremental scan: decides, page by page, what to process and what
-/// to read next. Pure.
-///
-/// Why not simply follow `next`: a row changed while we page through its
-/// second gets that same second as timeStamp, and if its itemShopID sorts
-/// before our position it lands behind the keyset — and once the cursor
-/// moves to a later second it would be lost. So after each page the scan
-/// re-queries from the cursor (`>= ts`, which re-includes that second), and
-/// follows `next` only through a second holding more rows than a page. A
-/// second scanned that way is read once more after the first row of a later
-/// second is seen: from then on no change can land in it, so the second
-/// pass is complete.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StockScan {
-    pub state: CursorState,
-    /// A second paged through with `next` and not yet re-read.
-    group_scan: Option<i64>,
-    /// A second already re-read (no second re-read).
-    settled: Option<i64>,
-}
-
-impl StockScan {
-    pub fn new(state: CursorState) -> Self {
-        StockScan {
-            state,
-            group_scan: None,
-            settled: None,
-        }
-    }
-
-    /// Takes one page (rows oldest first) and whether it had a `next` link;
-    /// returns the rows to process and what to read next.
+impl Scan<i64> {
     pub fn on_page<'r>(
         &mut self,
         rows: &'r [ItemShop],
         has_next: bool,
     ) -> Result<(Vec<&'r ItemShop>, NextRead), ParseError> {
-        let mut admitted = Vec::new();
-        let mut page_ts: Option<i64> = None;
-        let mut one_second = true;
-        for row in rows {
-            let ts_ms = parse_timestamp_ms(&row.time_stamp).ok_or_else(|| {
-                ParseError::new(
-                    "ItemShop",
-                    Some(row.item_shop_id.clone()),
-                    format!("field timeStamp: not a timestamp: {:?}", row.time_stamp),
-                )
-            })?;
-            if let Some(g) = self.group_scan {
-                if ts_ms > g {
-                    // Left a second we paged through: read it once more.
-                    self.group_scan = None;
-                    self.settled = Some(g);
-                    return Ok((admitted, NextRead::Fresh));
-                }
-            }
-            match page_ts {
-                None => page_ts = Some(ts_ms),
-                Some(t) if t != ts_ms => one_second = false,
-                _ => {}
-            }
-            if self.state.admits(ts_ms, &row.item_shop_id, row.qoh) {
-                admitted.push(row);
-            }
-            self.state
-                .advance(&row.time_stamp, ts_ms, &row.item_shop_id, row.qoh);
-        }
-        if rows.is_empty() || !has_next {
-            return Ok((admitted, NextRead::Done));
-        }
-        if one_second {
-            // The whole page is one second (now the cursor's): a fresh
-            // query would return the same rows. Page through it.
-            if let Some(t) = page_ts {
-                if self.settled != Some(t) {
-                    self.group_scan = Some(t);
-                }
-            }
-            return Ok((admitted, NextRead::Follow));
-        }
-        Ok((admitted, NextRead::Fresh))
+        let stamped: Vec<StampRow<'_, i64>> = rows
+            .iter()
+            .map(|r| StampRow {
+                id: &r.item_shop_id,
+                ts: &r.time_stamp,
+                version: r.qoh,
+            })
+            .collect();
+        let (admitted, next) = self.on_rows(&stamped, has_next, i64::MIN, "ItemShop")?;
+        Ok((admitted.into_iter().map(|i| &rows[i]).collect(), next))
     }
 }
 

@@ -376,7 +376,7 @@ fn equal_timestamps_are_neither_lost_nor_read_twice() {
     assert!(!st.admits(
         crate::model::parse_timestamp_ms(&ts_text(10)).unwrap(),
         "1",
-        99
+        &99
     ));
     assert!(CursorState::from_cursor(&ItemShopCursor {
         ts: "bad".into(),
