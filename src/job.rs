@@ -120,6 +120,10 @@ pub struct Job {
     /// Listings to plan again before the incremental read (publish jobs).
     #[serde(default)]
     pub replan: crate::sync::products::Replan,
+    /// The only hosts requests may go to (`"host"` or `"host:port"`); empty:
+    /// the hosts of `settings.api_base` and `settings.token_url`.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Job {
@@ -487,7 +491,8 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
         &job.settings,
         job.tokens.clone(),
         deadline_ms,
-    );
+    )
+    .with_allowed_hosts(&job.allowed_hosts);
     let kind = job.kind.as_str();
 
     let outcome = match job.kind {

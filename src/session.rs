@@ -6,6 +6,7 @@
 //! every request from the rate headers, waits out 429s and retries 5xx and
 //! network failures with jittered backoff, all within the job's time budget.
 
+use crate::allowed_hosts::AllowedHosts;
 use crate::job::{Event, Host, LogLevel, Output, Settings, Tokens};
 use crate::model::{Account, ParseError};
 use crate::pacer::{
@@ -59,6 +60,8 @@ pub enum ApiError {
     MaybeApplied { label: String, detail: String },
     #[error("internal: {0}")]
     Request(#[from] RequestError),
+    #[error("refused to send a request to {host}: the job allows only the POS hosts ({allowed}); check the API base and token URLs")]
+    HostNotAllowed { host: String, allowed: String },
 }
 
 impl ApiError {
@@ -76,6 +79,7 @@ impl ApiError {
             ApiError::BudgetSpent => "budget_spent",
             ApiError::MaybeApplied { .. } => "maybe_applied",
             ApiError::Request(_) => "internal",
+            ApiError::HostNotAllowed { .. } => "host_not_allowed",
         }
     }
 
@@ -110,6 +114,8 @@ pub struct Session<'a, T: Transport, C: Clock, H: Host> {
     pacer: Pacer,
     backoff: Backoff,
     rng: XorShift,
+    /// Where requests may go: the configured POS only (next links included).
+    allowed: AllowedHosts,
     deadline_ms: u64,
     /// Refresh this long before expiry; shrinks for short-lived tokens so a
     /// 20 s token is not refreshed before every request.
@@ -142,6 +148,7 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
             tokens,
             pacer: Pacer::new(PacerConfig::default()),
             backoff: Backoff::default(),
+            allowed: AllowedHosts::new(&[], &settings.api_base, &settings.token_url),
             deadline_ms,
             refresh_margin_ms: REFRESH_MARGIN_MS,
             stats: Stats::default(),
@@ -151,6 +158,21 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
+    }
+
+    /// The job's `allowed_hosts` (empty: the settings' API base and token URL hosts).
+    pub fn with_allowed_hosts(mut self, list: &[String]) -> Self {
+        self.allowed = AllowedHosts::new(list, &self.settings.api_base, &self.settings.token_url);
+        self
+    }
+
+    fn check_host(&self, url: &str) -> Result<(), ApiError> {
+        self.allowed
+            .check(url)
+            .map_err(|r| ApiError::HostNotAllowed {
+                host: r.host,
+                allowed: r.allowed,
+            })
     }
 
     pub fn out(&self) -> &Output<'a, H> {
@@ -213,6 +235,7 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
                 &self.tokens.refresh_token,
                 self.timeout_for(now),
             );
+            self.check_host(&req.url)?;
             let detail = match self.transport.send(req).await {
                 Ok(r) if (200..300).contains(&r.status) => break ls::read_token_answer(&r)?,
                 Ok(r) if matches!(r.status, 400 | 401 | 403) => {
@@ -298,6 +321,7 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
             self.pacer.on_send(now, cost);
             let access = self.tokens.access_token.clone().unwrap_or_default();
             let http = req.to_http(&access, self.timeout_for(now));
+            self.check_host(&http.url)?;
             self.stats.requests += 1;
             let result = self.transport.send(http).await;
             let now = self.clock.now_ms();

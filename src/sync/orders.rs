@@ -470,6 +470,7 @@ pub fn is_job_wide(e: &ApiError) -> bool {
             | ApiError::TokenNotSaved(_)
             | ApiError::BudgetSpent
             | ApiError::Request(_)
+            | ApiError::HostNotAllowed { .. }
     )
 }
 

@@ -1,5 +1,6 @@
 //! Host tests (`cargo test`) and the doubles they share.
 
+mod allowed_hosts_tests;
 mod job_tests;
 mod lightspeed_tests;
 mod lookups_tests;
