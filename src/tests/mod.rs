@@ -8,6 +8,7 @@ mod model_tests;
 mod orders_tests;
 mod pacer_tests;
 mod products_tests;
+mod reader_fuzz_tests;
 mod session_tests;
 mod stock_model_tests;
 mod stock_tests;
