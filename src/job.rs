@@ -291,6 +291,12 @@ pub enum Event {
         customer_id: Option<String>,
         existing: bool,
     },
+    /// A `lookup_only` row (its order was cancelled while it was possibly
+    /// in flight) is not in the POS: PHP may release its hold. Never posted.
+    OutboxAbsent {
+        outbox_id: String,
+        reference: String,
+    },
     /// An outbox row was not posted this run; `retry_at_ms` null with
     /// `attention` true: parked until someone acts.
     OutboxFailed {

@@ -22,10 +22,12 @@
 //! Planning (payload building, balance, backoff, error classes) is pure
 //! and unit-tested; [`run`] moves it over a [`Session`].
 
+mod checks;
 mod failures;
 mod plan;
 mod run;
 
+pub use checks::*;
 pub use failures::*;
 pub use plan::*;
 pub use run::*;
@@ -112,6 +114,26 @@ fn de_attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
             .map_err(|_| serde::de::Error::custom("attempts must be a whole number ≥ 0")),
         other => Err(serde::de::Error::custom(format!(
             "attempts must be a number, got {other}"
+        ))),
+    }
+}
+
+fn de_opt_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("placed_at_ms must be a time in ms ≥ 0")),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("placed_at_ms must be a time in ms ≥ 0")),
+        other => Err(serde::de::Error::custom(format!(
+            "placed_at_ms must be a number, got {other}"
         ))),
     }
 }
@@ -243,6 +265,15 @@ pub struct OutboxRow {
     pub attempts: u32,
     #[serde(default)]
     pub payload: Value,
+    /// When the WooCommerce order (a refund: the refund) was created; the
+    /// collision check's date window. `None`: no date test.
+    #[serde(default, deserialize_with = "de_opt_ms")]
+    pub placed_at_ms: Option<u64>,
+    /// The order was cancelled while this row was possibly in flight: only
+    /// look it up (found → `sale_posted`, not found → `outbox_absent`),
+    /// never post it.
+    #[serde(default)]
+    pub lookup_only: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -357,6 +388,10 @@ pub struct RefundPayload {
     pub lines: Vec<RefundLine>,
     #[serde(default)]
     pub full: bool,
+    /// When the order was created (optional): the date window of the
+    /// collision check on the original sale found by `order_reference`.
+    #[serde(default, deserialize_with = "de_opt_ms")]
+    pub order_placed_at_ms: Option<u64>,
 }
 
 /// The order half of a `post_orders` job.

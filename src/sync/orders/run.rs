@@ -68,6 +68,7 @@ fn can_batch(reference: &str) -> bool {
 struct Tally {
     posted: u64,
     existing: u64,
+    absent: u64,
     failed: u64,
     attention: u64,
     left: u64,
@@ -76,7 +77,7 @@ struct Tally {
 impl Tally {
     fn summary(&self, rows: usize) -> Value {
         json!({
-            "rows": rows, "posted": self.posted, "existing": self.existing,
+            "rows": rows, "posted": self.posted, "existing": self.existing, "absent": self.absent,
             "failed": self.failed, "attention": self.attention, "left": self.left,
             "done": self.left == 0,
         })
@@ -90,6 +91,8 @@ enum RowOutcome {
         existing: bool,
     },
     Failed(RowFailure),
+    /// A `lookup_only` row the POS does not have.
+    Absent,
 }
 
 struct Run<'s, 'a, T: Transport, C: Clock, H: Host> {
@@ -171,6 +174,14 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
                     sale_id,
                     customer_id,
                     existing,
+                });
+            }
+            RowOutcome::Absent => {
+                transient_in_a_row = 0;
+                tally.absent += 1;
+                run.session.out().emit(Event::OutboxAbsent {
+                    outbox_id: row.id.clone(),
+                    reference: row.reference.clone(),
                 });
             }
             RowOutcome::Failed(f) => {
@@ -276,38 +287,43 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
         Ok(())
     }
 
-    /// The sale already in the POS for a reference, if any (the oldest when
-    /// an earlier bug or a human posted it twice).
-    fn existing(&self, reference: &str) -> Option<&Sale> {
-        self.found.get(reference).and_then(|sales| {
-            sales.iter().min_by_key(|s| {
-                (
-                    s.sale_id.parse::<u64>().unwrap_or(u64::MAX),
-                    s.sale_id.clone(),
-                )
-            })
-        })
+    /// The sale already in the POS for this row, if any: the oldest found
+    /// by its reference that passes the collision check; found but none
+    /// passes → `reference_collision` (never "posted").
+    fn existing(&self, row: &OutboxRow) -> Result<Option<Sale>, RowFailure> {
+        let found = self
+            .found
+            .get(&row.reference)
+            .map_or(&[][..], Vec::as_slice);
+        pick_found(found, &row.reference, &expected_for(row, self.settings)).map(|s| s.cloned())
     }
 
     async fn row(&mut self, row: &OutboxRow) -> Result<RowOutcome, ApiError> {
-        if let Some(sale) = self.existing(&row.reference) {
-            let n = self.found.get(&row.reference).map_or(0, Vec::len);
-            if n > 1 {
-                self.session.out().log(
-                    LogLevel::Warning,
-                    format!(
-                        "{}: the POS holds {n} sales with reference {}; reporting the first ({})",
-                        row_name(row),
-                        row.reference,
-                        sale.sale_id
-                    ),
-                );
+        match self.existing(row) {
+            Ok(Some(sale)) => {
+                let n = self.found.get(&row.reference).map_or(0, Vec::len);
+                if n > 1 {
+                    self.session.out().log(
+                        LogLevel::Warning,
+                        format!(
+                            "{}: the POS holds {n} sales with reference {}; reporting {}",
+                            row_name(row),
+                            row.reference,
+                            sale.sale_id
+                        ),
+                    );
+                }
+                return Ok(RowOutcome::Posted {
+                    sale_id: sale.sale_id,
+                    customer_id: sale.customer_id,
+                    existing: true,
+                });
             }
-            return Ok(RowOutcome::Posted {
-                sale_id: sale.sale_id.clone(),
-                customer_id: sale.customer_id.clone(),
-                existing: true,
-            });
+            Ok(None) => {}
+            Err(f) => return Ok(RowOutcome::Failed(f)),
+        }
+        if row.lookup_only {
+            return Ok(RowOutcome::Absent);
         }
         let plan = match row.kind {
             RowKind::Order => {
@@ -342,8 +358,9 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
                     }
                 };
                 let original = match self.original_sale(&refund).await {
-                    Ok(Some(s)) => s,
-                    Ok(None) => {
+                    Ok(Ok(Some(s))) => s,
+                    Ok(Err(f)) => return Ok(RowOutcome::Failed(f)),
+                    Ok(Ok(None)) => {
                         return Ok(RowOutcome::Failed(RowFailure::transient(
                             "order_not_posted",
                             format!(
@@ -413,12 +430,16 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
                     }
                     Err(e) => return Err(e),
                 }
-                if let Some(s) = self.existing(&row.reference) {
-                    return Ok(RowOutcome::Posted {
-                        sale_id: s.sale_id.clone(),
-                        customer_id: s.customer_id.clone().or_else(|| plan.customer_id.clone()),
-                        existing: false,
-                    });
+                match self.existing(row) {
+                    Ok(Some(s)) => {
+                        return Ok(RowOutcome::Posted {
+                            sale_id: s.sale_id,
+                            customer_id: s.customer_id.or_else(|| plan.customer_id.clone()),
+                            existing: false,
+                        })
+                    }
+                    Ok(None) => {}
+                    Err(f) => return Ok(RowOutcome::Failed(f)),
                 }
                 Ok(RowOutcome::Failed(match kind {
                     WriteFailure::Answered => RowFailure::transient(
@@ -508,7 +529,10 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
 
     /// The order's sale with its lines and payments: by id when PHP knows
     /// it, else by the order's reference.
-    async fn original_sale(&mut self, refund: &RefundPayload) -> Result<Option<Sale>, ApiError> {
+    async fn original_sale(
+        &mut self,
+        refund: &RefundPayload,
+    ) -> Result<Result<Option<Sale>, RowFailure>, ApiError> {
         let rel = ["SaleLines", "SalePayments"];
         if let Some(id) = &refund.order_sale_id {
             let q = Query::new()
@@ -519,11 +543,11 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
             let resp = self.session.call(&req).await?;
             let page = ls::read_page::<Sale>(&resp.body)?;
             if let Some(s) = page.items.into_iter().next() {
-                return Ok(Some(s));
+                return Ok(Ok(Some(s)));
             }
         }
         if refund.order_reference.is_empty() {
-            return Ok(None);
+            return Ok(Ok(None));
         }
         let q = Query::new()
             .filter(
@@ -536,10 +560,29 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
         let req = self.session.endpoint.list("Sale", &q);
         let resp = self.session.call(&req).await?;
         let page = ls::read_page::<Sale>(&resp.body)?;
-        Ok(page
-            .items
-            .into_iter()
-            .min_by_key(|s| s.sale_id.parse::<u64>().unwrap_or(u64::MAX)))
+        // Found by reference only: it must be this order's sale (the
+        // collision check), the oldest that is.
+        let mut sales = page.items;
+        sales.sort_by_key(|s| s.sale_id.parse::<u64>().unwrap_or(u64::MAX));
+        let source = &self.settings.reference_source;
+        let mut why = Vec::new();
+        for s in sales {
+            match original_collision(&s, refund, source) {
+                None => return Ok(Ok(Some(s))),
+                Some(w) => why.push(format!("POS sale {} ({w})", s.sale_id)),
+            }
+        }
+        if why.is_empty() {
+            return Ok(Ok(None));
+        }
+        Ok(Err(RowFailure::permanent(
+            "reference_collision",
+            format!(
+                "the POS sale found by the order's reference {} is not this order: {}; the return was not posted (check the sale in the POS)",
+                refund.order_reference,
+                why.join(", ")
+            ),
+        )))
     }
 }
 
