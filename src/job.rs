@@ -306,6 +306,9 @@ pub enum Event {
         message: String,
         retry_at_ms: Option<u64>,
         attention: bool,
+        /// Parked only because transient failures reached `max_attempts`:
+        /// PHP puts it back to retry once the POS answers again.
+        resumable: bool,
     },
 }
 
@@ -413,6 +416,7 @@ impl<'a, H: Host> Output<'a, H> {
                 message,
                 retry_at_ms,
                 attention,
+                resumable,
             } => Event::OutboxFailed {
                 outbox_id,
                 reference,
@@ -420,6 +424,7 @@ impl<'a, H: Host> Output<'a, H> {
                 message: self.redact(&message),
                 retry_at_ms,
                 attention,
+                resumable,
             },
             other => other,
         };

@@ -268,3 +268,26 @@ fn a_refunds_original_sale_found_by_reference_must_be_this_shops_sale() {
         ok.host.all_json()
     );
 }
+
+#[test]
+fn a_row_parked_by_transient_failures_is_resumable_a_permanent_one_is_not() {
+    let row = |attempts: u32| -> crate::sync::orders::OutboxRow {
+        let mut r = order_row("WEB-21", "19.00");
+        r["attempts"] = json!(attempts);
+        serde_json::from_value(r).unwrap()
+    };
+    use crate::sync::orders::{failure_event, RowFailure};
+    let down = RowFailure::transient("pos_unavailable", "POS answered 503");
+    let last = failure_event(&row(7), "order #21", &down, PLACED, 8).to_json();
+    assert_eq!(last["attention"], true);
+    assert_eq!(last["resumable"], true, "{last}");
+    let early = failure_event(&row(2), "order #21", &down, PLACED, 8).to_json();
+    assert_eq!(early["attention"], false);
+    assert_eq!(early["resumable"], false);
+    for code in ["unlinked_item", "reference_collision", "no_fee_item"] {
+        let f = RowFailure::permanent(code, "x");
+        let ev = failure_event(&row(0), "order #21", &f, PLACED, 8).to_json();
+        assert_eq!(ev["attention"], true);
+        assert_eq!(ev["resumable"], false, "{code}");
+    }
+}

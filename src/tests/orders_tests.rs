@@ -342,7 +342,7 @@ fn failure_events_name_the_order_and_what_happens_next() {
         e,
         json!({"v": 1, "type": "outbox_failed", "outbox_id": "5", "reference": "WEB-1042",
             "code": "pos_unavailable", "message": "order #1042: POS answered 503; retry 3 of 7 at 14:04 UTC",
-            "retry_at_ms": now + 4 * 60_000, "attention": false})
+            "retry_at_ms": now + 4 * 60_000, "attention": false, "resumable": false})
     );
     let mut last = row.clone();
     last.attempts = 7;

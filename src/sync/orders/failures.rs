@@ -169,7 +169,7 @@ pub fn failure_event(
             None => (
                 None,
                 format!(
-                    "{what}: {}; gave up after {failures} attempts, needs attention",
+                    "{what}: {}; gave up after {failures} attempts, needs attention (retried by itself once the POS answers again)",
                     failure.cause
                 ),
             ),
@@ -181,6 +181,7 @@ pub fn failure_event(
         code: failure.code.to_string(),
         message,
         attention: retry.is_none(),
+        resumable: retry.is_none() && failure.class == FailureClass::Transient,
         retry_at_ms: retry,
     }
 }
