@@ -291,3 +291,73 @@ fn a_row_parked_by_transient_failures_is_resumable_a_permanent_one_is_not() {
         assert_eq!(ev["resumable"], false, "{code}");
     }
 }
+
+/// The real recorded answers to `POST Sale.json` (sandbox, 2016).
+fn recorded_post_answers() -> Vec<String> {
+    recorded("account__Sales__create.json")["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body"].to_string())
+        .collect()
+}
+
+#[test]
+fn a_real_recorded_post_answer_not_completed_without_reference_or_payment_is_not_posted() {
+    let answers = recorded_post_answers();
+    assert_eq!(answers.len(), 2);
+    for answer in answers {
+        let r = run_job(orders_job(json!([order_row("WEB-21", "19.00")])), |t| {
+            t.on("Sale.json?referenceNumber=WEB-21", 200, NO_SALES)
+                .on("Sale.json", 200, &answer)
+                .on("Sale.json?referenceNumber=WEB-21", 200, NO_SALES);
+        });
+        let f = one_failure(&r);
+        assert_eq!(f["code"], "pos_answer_mismatch");
+        assert_eq!(f["attention"], true);
+        assert_eq!(f["resumable"], false);
+        let msg = f["message"].as_str().unwrap();
+        for words in [
+            "completed \"false\"",
+            "referenceNumber \"\"",
+            "no SalePayment",
+        ] {
+            assert!(msg.contains(words), "{msg}");
+        }
+        assert!(msg.contains("the POS answered sale 12"), "{msg}");
+        assert_eq!(r.posts, 1, "posted once, never again in the run");
+    }
+}
+
+#[test]
+fn a_wrong_post_answer_whose_lookup_finds_our_sale_is_posted() {
+    let answer = &recorded_post_answers()[0];
+    let r = run_job(orders_job(json!([order_row("WEB-21", "19.00")])), |t| {
+        t.on("Sale.json?referenceNumber=WEB-21", 200, NO_SALES)
+            .on("Sale.json", 200, answer)
+            .on(
+                "Sale.json?referenceNumber=WEB-21",
+                200,
+                &found(json!({"saleID": "130", "referenceNumber": "WEB-21",
+                    "referenceNumberSource": "WooCommerce", "completed": "true", "calcTotal": "19"})),
+            );
+    });
+    let p = r.host.of_type("sale_posted");
+    assert_eq!(p.len(), 1, "{}", r.host.all_json());
+    assert_eq!(p[0]["sale_id"], "130");
+    assert_eq!(p[0]["existing"], false);
+}
+
+#[test]
+fn a_post_answer_that_is_our_sale_is_posted_without_a_second_lookup() {
+    let r = run_job(orders_job(json!([order_row("WEB-21", "19.00")])), |t| {
+        t.on("Sale.json?referenceNumber=WEB-21", 200, NO_SALES).on(
+            "Sale.json",
+            200,
+            &json!({"Sale": {"saleID": "131", "referenceNumber": "WEB-21", "completed": "true",
+                "calcTotal": "19", "SalePayments": {"SalePayment": {"amount": "19", "paymentTypeID": "7"}}}})
+            .to_string(),
+        );
+    });
+    assert_eq!(r.host.of_type("sale_posted")[0]["sale_id"], "131");
+}

@@ -158,3 +158,32 @@ pub fn original_collision(sale: &Sale, refund: &RefundPayload, source: &str) -> 
         Some(why.join("; "))
     }
 }
+
+/// The answer to `POST Sale` is the sale we sent only when it carries our
+/// reference, is completed, has our total (within a cent) and a payment.
+/// Otherwise: what the POS answered, in its own values (never a secret:
+/// the answer holds none of ours).
+pub fn answer_mismatch(sale: &Sale, reference: &str, total: Money) -> Option<String> {
+    let mut differs = Vec::new();
+    if sale.reference_number != reference {
+        differs.push(format!("referenceNumber \"{}\"", sale.reference_number));
+    }
+    if !sale.completed {
+        differs.push("completed \"false\"".to_string());
+    }
+    if (sale.total.cents - total.cents).abs() > TOTAL_TOLERANCE_CENTS {
+        differs.push(format!("total {}", sale.total));
+    }
+    if sale.payments.is_empty() {
+        differs.push("no SalePayment".to_string());
+    }
+    if differs.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "the POS answered sale {} with {} (sent: referenceNumber \"{reference}\", completed, total {total}, one payment)",
+            sale.sale_id,
+            differs.join(", ")
+        ))
+    }
+}

@@ -394,6 +394,11 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
                         model::ParseError::new("Sale", None, "the answer to POST Sale has no Sale")
                     });
                 match sale {
+                    Ok(s) if answer_mismatch(&s, &row.reference, plan.total()).is_some() => {
+                        let said = answer_mismatch(&s, &row.reference, plan.total())
+                            .unwrap_or_default();
+                        self.answer_not_ours(row, plan, said).await
+                    }
                     Ok(s) => {
                         let entry = self.found.entry(row.reference.clone()).or_default();
                         entry.push(s.clone());
@@ -454,6 +459,53 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
             }
             Err(e) if is_job_wide(&e) => Err(e),
             Err(e) => Ok(RowOutcome::Failed(classify_api_error(&e))),
+        }
+    }
+
+    /// The POST answer was not the sale we sent: look the reference up;
+    /// found and it passes the collision check → posted, else
+    /// `pos_answer_mismatch` (attention) with what the POS said.
+    async fn answer_not_ours(
+        &mut self,
+        row: &OutboxRow,
+        plan: &SalePlan,
+        said: String,
+    ) -> Result<RowOutcome, ApiError> {
+        self.session.out().log(
+            LogLevel::Warning,
+            format!(
+                "{}: {said}; looking reference {} up",
+                row_name(row),
+                row.reference
+            ),
+        );
+        match self.lookup(std::slice::from_ref(&row.reference)).await {
+            Ok(()) => {}
+            Err(e) if is_job_wide(&e) && !matches!(e, ApiError::BudgetSpent) => return Err(e),
+            Err(e) => {
+                return Ok(RowOutcome::Failed(RowFailure::permanent(
+                    "pos_answer_mismatch",
+                    format!("{said}; the lookup by reference failed ({e})"),
+                )))
+            }
+        }
+        match self.existing(row) {
+            Ok(Some(s)) => Ok(RowOutcome::Posted {
+                sale_id: s.sale_id,
+                customer_id: s.customer_id.or_else(|| plan.customer_id.clone()),
+                existing: false,
+            }),
+            Ok(None) => Ok(RowOutcome::Failed(RowFailure::permanent(
+                "pos_answer_mismatch",
+                format!(
+                    "{said}; no sale with reference {} is in the POS (check the POS's sales before retrying)",
+                    row.reference
+                ),
+            ))),
+            Err(f) => Ok(RowOutcome::Failed(RowFailure::permanent(
+                "pos_answer_mismatch",
+                format!("{said}; {}", f.cause),
+            ))),
         }
     }
 
