@@ -24,11 +24,13 @@
 
 mod checks;
 mod failures;
+mod fees;
 mod plan;
 mod run;
 
 pub use checks::*;
 pub use failures::*;
+pub use fees::*;
 pub use plan::*;
 pub use run::*;
 
@@ -221,6 +223,9 @@ pub struct OrderSettings {
     /// falls back to the shipping item.
     #[serde(default, deserialize_with = "de_opt_id")]
     pub refund_item_id: Option<String>,
+    /// A non-inventory POS item for WooCommerce fee lines (`fees`).
+    #[serde(default, deserialize_with = "de_opt_id")]
+    pub fee_item_id: Option<String>,
     #[serde(default = "default_source", deserialize_with = "de_text")]
     pub reference_source: String,
     #[serde(default = "default_max_attempts", deserialize_with = "de_attempts")]
@@ -344,6 +349,9 @@ pub struct OrderPayload {
     pub shipping_total: Money,
     #[serde(default, deserialize_with = "de_money")]
     pub shipping_tax: Money,
+    /// WooCommerce fee lines (on `settings.fee_item_id`).
+    #[serde(default)]
+    pub fees: Vec<Fee>,
     #[serde(default, deserialize_with = "de_money")]
     pub discount_total: Money,
     #[serde(deserialize_with = "de_money")]

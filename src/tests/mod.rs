@@ -6,6 +6,7 @@ mod lightspeed_tests;
 mod lookups_tests;
 mod model_tests;
 mod orders_checks_tests;
+mod orders_fees_tests;
 mod orders_tests;
 mod pacer_tests;
 mod products_tests;

@@ -235,6 +235,7 @@ pub fn plan_sale(
         }
         Shipping::Exclude => Money::from_cents(order.total.cents - shipping.cents),
     };
+    lines.extend(fee_lines(&order.fees, settings)?);
     // WooCommerce rounds tax per order or per line: up to a cent a line may
     // differ. Absorb that in the last item line; anything more is a charge
     // we cannot represent (fees) and is refused rather than hidden.
