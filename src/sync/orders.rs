@@ -23,12 +23,14 @@
 //! and unit-tested; [`run`] moves it over a [`Session`].
 
 mod checks;
+mod customer;
 mod failures;
 mod fees;
 mod plan;
 mod run;
 
 pub use checks::*;
+pub use customer::*;
 pub use failures::*;
 pub use fees::*;
 pub use plan::*;

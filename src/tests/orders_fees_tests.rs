@@ -71,3 +71,71 @@ fn no_fees_or_zero_fees_need_no_fee_item() {
     );
     assert!(plan_sale(&zero, "W", &settings(Value::Null)).is_ok());
 }
+
+// ---------------------------------------------------------------------------
+// The customer e-mail match
+
+use super::orders_checks_tests::{orders_job, recorded, run_job, NO_SALES};
+
+fn buyer_row(email: &str) -> Value {
+    json!({"id": "o1", "kind": "order", "reference": "WEB-21", "attempts": 0,
+        "payload": {"number": "21", "customer": {"email": email, "first_name": "Ann", "last_name": "Lee"},
+            "lines": [{"item_id": "1", "qty": 1, "unit_price": "19.00", "total": "19.00", "tax": "0"}],
+            "total": "19.00", "gateway": "x"}})
+}
+
+fn posted_sale() -> String {
+    json!({"Sale": {"saleID": "200", "referenceNumber": "WEB-21", "completed": "true", "calcTotal": "19",
+        "customerID": "0", "SalePayments": {"SalePayment": {"amount": "19", "paymentTypeID": "7"}}}})
+    .to_string()
+}
+
+#[test]
+fn a_pos_that_ignores_the_email_filter_does_not_attach_the_sale_to_its_customer() {
+    // The real recorded Customer page (a customer without any e-mail), as a
+    // POS that ignored `Contact.email=` would answer: not the buyer.
+    let page = recorded("account__customers__index.json")["interactions"][0]["body"].to_string();
+    let r = run_job(orders_job(json!([buyer_row("Ann@Example.test")])), |t| {
+        t.on("Sale.json?referenceNumber=WEB-21", 200, NO_SALES)
+            .on("Customer.json?", 200, &page)
+            .reply("Customer.json", |req| {
+                assert_eq!(req.method, crate::transport::Method::Post, "created");
+                Ok(crate::transport::HttpResponse::new(
+                    200,
+                    r#"{"Customer":{"customerID":"44","firstName":"Ann"}}"#,
+                ))
+            })
+            .reply("Sale.json", |req| {
+                let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+                assert_eq!(body["customerID"], "44", "the new customer, not customer 1");
+                Ok(crate::transport::HttpResponse::new(200, posted_sale()))
+            });
+    });
+    assert_eq!(r.host.of_type("sale_posted")[0]["customer_id"], "44");
+}
+
+#[test]
+fn a_customer_is_the_buyer_when_one_of_its_emails_matches_trimmed_and_in_any_case() {
+    let page = json!({"@attributes": {"count": "3", "next": ""}, "Customer": [
+        {"customerID": "3", "firstName": "Other", "Contact": {"Emails": {"ContactEmail": {"address": "someone@else.test", "useType": "Primary"}}}},
+        {"customerID": "8", "firstName": "Ann", "Contact": {"Emails": {"ContactEmail": [
+            {"address": "old@home.test", "useType": "Primary"},
+            {"address": "  ANN@example.TEST ", "useType": "Secondary"}]}}},
+        {"customerID": "2", "firstName": "Gone", "archived": "true", "Contact": {"Emails": {"ContactEmail": {"address": "ann@example.test", "useType": "Primary"}}}}
+    ]});
+    let r = run_job(orders_job(json!([buyer_row("ann@example.test")])), |t| {
+        t.on("Sale.json?referenceNumber=WEB-21", 200, NO_SALES)
+            .on("Customer.json?", 200, &page.to_string())
+            .reply("Sale.json", |req| {
+                let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
+                assert_eq!(body["customerID"], "8");
+                Ok(crate::transport::HttpResponse::new(200, posted_sale()))
+            });
+    });
+    assert_eq!(
+        r.host.of_type("sale_posted")[0]["customer_id"],
+        "8",
+        "{}",
+        r.host.all_json()
+    );
+}

@@ -566,17 +566,20 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
             .load_relations(&["Contact"])
             .filter("Contact.email", Filter::Eq(email.to_string()))?
             .limit(ls::MAX_PAGE)?;
-        let req = self.session.endpoint.list("Customer", &q);
-        let resp = self.session.call(&req).await?;
-        let page = ls::read_page::<Customer>(&resp.body)?;
-        // Several customers may share an e-mail: the oldest wins, always
-        // the same one.
-        Ok(page
-            .items
-            .into_iter()
-            .filter(|c| !c.archived)
-            .min_by_key(|c| c.customer_id.parse::<u64>().unwrap_or(u64::MAX))
-            .map(|c| c.customer_id))
+        let mut req = self.session.endpoint.list("Customer", &q);
+        // Only a customer that has the e-mail is the buyer (see
+        // `customer`); look through the answer's pages, then create.
+        let mut matches: Vec<Customer> = Vec::new();
+        for _ in 0..CUSTOMER_PAGES {
+            let resp = self.session.call(&req).await?;
+            let page = ls::read_page::<Customer>(&resp.body)?;
+            matches.extend(page.items.into_iter().filter(|c| has_email(c, email)));
+            match page.next {
+                Some(next) => req = self.session.endpoint.follow_next(&req, &next)?,
+                None => break,
+            }
+        }
+        Ok(matching_customer(&matches, email))
     }
 
     /// The order's sale with its lines and payments: by id when PHP knows
