@@ -194,8 +194,20 @@ impl<V: Clone> Scan<V> {
             }
             self.state.advance(row.ts, ts_ms, row.id, row.version);
         }
-        if rows.is_empty() || !has_next {
+        // A POS that omits `next` on a full page (seen on older answers
+        // and proxies) has more: the time cursor reads on. Only a page
+        // shorter than a page's limit without `next` is the end.
+        let full = rows.len() >= crate::pos::lightspeed_r::MAX_PAGE;
+        if rows.is_empty() || !(has_next || full) {
             return Ok((admitted, NextRead::Done));
+        }
+        if !has_next && one_second {
+            // A full page of one second and no link to page through it:
+            // a fresh query would answer the same rows.
+            return Ok((admitted, NextRead::Done));
+        }
+        if !has_next {
+            return Ok((admitted, NextRead::Fresh));
         }
         if last_ts.is_some_and(|t| t < settled_before_ms) {
             return Ok((admitted, NextRead::Follow));

@@ -398,7 +398,10 @@ pub async fn run_reconcile<T: Transport, C: Clock, H: Host>(
         {
             after = Some(last);
         }
-        let done = page.next.is_none() || page.items.is_empty();
+        // The id cursor reads on after a full page even when the POS left
+        // out `next`; a short page without `next` is the end.
+        let done =
+            page.items.is_empty() || (page.next.is_none() && page.items.len() < ls::MAX_PAGE);
         let cursor = if done {
             json!({"reconcile": null})
         } else {
