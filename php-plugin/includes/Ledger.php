@@ -32,7 +32,8 @@ final class Ledger {
 	 * - a restocking refund line (qty > 0) counts only if its row was never sent, or
 	 *   first sent (`first_attempt_at_ms`) after the reading's answer came back
 	 *   (`read_until_ms`).
-	 * Web stock = max(0, base + term). Cancelled rows never reach the POS: left out.
+	 * Web stock = max(0, base + term). Cancelled rows never reach the POS: left out;
+	 * a released row (never posted: entered by hand, cancelled) counts 0.
 	 *
 	 * A locking read, so an order recorded (or confirmed) while the stock is being
 	 * written waits for this transaction instead of slipping between read and write.
@@ -62,7 +63,7 @@ final class Ledger {
 				 FROM ( " . implode( ' UNION ALL ', $window ) . " ) w
 				 JOIN {$lines} l ON l.product_id = w.product_id
 				 JOIN {$outbox} o ON o.id = l.outbox_id
-				 WHERE o.state <> %s
+				 WHERE o.state <> %s AND NOT ( o.released = 1 AND o.posted_at_ms IS NULL )
 				 GROUP BY w.product_id
 				 FOR UPDATE",
 				// phpcs:enable

@@ -15,7 +15,7 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Schema {
 
-	public const DB_VERSION        = '3';
+	public const DB_VERSION        = '4';
 	public const DB_VERSION_OPTION = 'pos_sync_db_version';
 
 	/**
@@ -76,7 +76,10 @@ final class Schema {
 		// qty in outbox lines is signed as the core's ledger rule wants it (src/sync/ledger.rs):
 		// − for an order line, + for a restocking refund line; money-only refunds have none.
 		// first_attempt_at_ms / posted_at_ms (ms since the epoch) say when a row was first
-		// handed to the sidecar and when the POS confirmed it.
+		// handed to the sidecar and when the POS confirmed it. claim_token / claimed_until_ms
+		// are the lease of the run posting it (Lease.php); released: the POS surely does not
+		// have the sale (the row counts 0 in the ledger); resumable: parked only because
+		// transient failures reached max_attempts (OutboxActions::resume_parked()).
 		dbDelta(
 			"CREATE TABLE {$outbox} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -90,6 +93,9 @@ final class Schema {
   next_attempt_at datetime NULL,
   retry_at_ms bigint(20) unsigned NULL,
   claimed_until_ms bigint(20) unsigned NULL,
+  claim_token varchar(40) NULL,
+  released tinyint(1) NOT NULL DEFAULT 0,
+  resumable tinyint(1) NOT NULL DEFAULT 0,
   first_attempt_at_ms bigint(20) unsigned NULL,
   posted_at_ms bigint(20) unsigned NULL,
   pos_sale_id varchar(32) NULL,
@@ -101,7 +107,8 @@ final class Schema {
   PRIMARY KEY  (id),
   UNIQUE KEY reference_number (reference_number),
   KEY state (state),
-  KEY order_id (order_id)
+  KEY order_id (order_id),
+  KEY claim_token (claim_token)
 ) {$collate};
 CREATE TABLE {$lines} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
