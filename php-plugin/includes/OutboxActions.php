@@ -119,13 +119,13 @@ final class OutboxActions {
 	 * (`pos_sync_row` = action:id) or the bulk action over the ticked rows.
 	 */
 	public static function handle(): void {
-		if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
-			wp_die( esc_html__( 'This action needs a form submission.', 'pos-sync' ), '', array( 'response' => 405 ) );
-		}
 		if ( ! current_user_can( 'manage_woocommerce' ) ) {
 			wp_die( esc_html__( 'You are not allowed to resolve POS orders.', 'pos-sync' ), '', array( 'response' => 403 ) );
 		}
 		check_admin_referer( self::ACTION );
+		if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
+			wp_die( esc_html__( 'This action needs a form submission.', 'pos-sync' ), '', array( 'response' => 405 ) );
+		}
 		$row = isset( $_POST['pos_sync_row'] ) ? sanitize_text_field( wp_unslash( $_POST['pos_sync_row'] ) ) : '';
 		if ( preg_match( '/^(retry|manual|cancel):(\d+)$/', $row, $m ) ) {
 			$action = $m[1];

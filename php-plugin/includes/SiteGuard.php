@@ -159,13 +159,13 @@ final class SiteGuard {
 	 * admin-post (POST only, nonce, manage_options): this address is the live shop's.
 	 */
 	public static function confirm(): void {
-		if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
-			wp_die( esc_html__( 'This action needs a form submission.', 'pos-sync' ), '', array( 'response' => 405 ) );
-		}
 		if ( ! current_user_can( 'manage_options' ) ) {
 			wp_die( esc_html__( 'You are not allowed to confirm this site as the live shop.', 'pos-sync' ), '', array( 'response' => 403 ) );
 		}
 		check_admin_referer( self::ACTION );
+		if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
+			wp_die( esc_html__( 'This action needs a form submission.', 'pos-sync' ), '', array( 'response' => 405 ) );
+		}
 		$before = self::identity();
 		self::bind();
 		delete_transient( 'pos_sync_site_guard_logged' );

@@ -277,7 +277,9 @@ if (skip) {
         const html = await (await site.adminFetch('/wp-admin/')).text();
         assert.match(html, /id="pos-sync-site-guard".*set up on 127\.0\.0\.1:\d+, but this site now answers at staging\.example\.test/s);
         // GET does not re-bind, POST without a nonce neither.
-        assert.equal((await site.adminFetch('/wp-admin/admin-post.php?action=pos_sync_site_is_live')).status, 405);
+        assert.equal((await site.adminFetch('/wp-admin/admin-post.php?action=pos_sync_site_is_live')).status, 403);
+        const getWithNonce = html.match(/id="pos-sync-site-guard"[\s\S]*?name="_wpnonce" value="([^"]+)"/)[1];
+        assert.equal((await site.adminFetch(`/wp-admin/admin-post.php?action=pos_sync_site_is_live&_wpnonce=${getWithNonce}`)).status, 405);
         const noNonce = await site.adminFetch('/wp-admin/admin-post.php', { method: 'POST', body: new URLSearchParams({ action: 'pos_sync_site_is_live' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
         assert.notEqual(noNonce.status, 302);
         assert.equal(await site.wpEval(`return PosSync\\SiteGuard::is_live();`), false);
