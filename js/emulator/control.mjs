@@ -85,8 +85,8 @@ function route(emu, method, name, body, query) {
       const rules = Array.isArray(body) ? body : [body];
       for (const f of rules) {
         const action = f.action ?? 'status';
-        if (!['status', 'hang', 'drop_after_write'].includes(action)) return fail(400, `unknown fault action '${action}'`);
-        emu.faults.push({ method: f.method ?? null, path: f.path ?? null, re: f.path ? new RegExp(f.path) : null, count: Number(f.count ?? 1), action, status: f.status ?? 500, body: f.body });
+        if (!['status', 'hang', 'drop_after_write', 'delay'].includes(action)) return fail(400, `unknown fault action '${action}'`);
+        emu.faults.push({ method: f.method ?? null, path: f.path ?? null, re: f.path ? new RegExp(f.path) : null, count: Number(f.count ?? 1), action, status: f.status ?? 500, body: f.body, ms: Number(f.ms ?? 1000) });
       }
       return ok({ ok: true, faults: emu.faults.map(({ re, ...f }) => f) });
     }

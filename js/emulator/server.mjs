@@ -169,6 +169,9 @@ async function handle(emu, req, res) {
     return send(res, status, fault.body ?? errorBody(status, `Injected fault: ${status}`, 'Exception'));
   }
   if (emu.config.latency_ms > 0) await new Promise((r) => setTimeout(r, emu.config.latency_ms));
+  // delay: answered normally, but only after `ms` (a slow POS on some requests, e.g. a
+  // sale post still in flight while another run starts).
+  if (fault?.action === 'delay') await new Promise((r) => setTimeout(r, Number(fault.ms ?? 1000)));
 
   // drop_after_write: run the request, then destroy the socket unanswered.
   const respond = (status, body, headers = {}) => {

@@ -22,6 +22,8 @@ final class Admin {
 		add_action( 'admin_post_pos_sync_test_connection', array( self::class, 'test_connection' ) );
 		add_action( 'add_meta_boxes_product', array( self::class, 'add_notes_box' ) );
 		OrdersAdmin::hooks();
+		OutboxActions::hooks();
+		SiteGuard::hooks();
 		Lookups::hooks();
 		Catalogue::hooks();
 	}

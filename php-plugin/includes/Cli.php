@@ -132,12 +132,7 @@ final class Cli {
 	 * @param array $assoc Options.
 	 */
 	public function retry( $args = array(), $assoc = array() ): array {
-		$ids = array();
-		foreach ( Outbox::failures( 1000 ) as $row ) {
-			if ( Outbox::retry_now( (int) $row['id'] ) ) {
-				$ids[] = (int) $row['id'];
-			}
-		}
+		$ids = OutboxActions::apply( 'retry', array_map( static fn( $row ) => (int) $row['id'], Outbox::failures( 1000 ) ) );
 		self::out( sprintf( '%d row(s) made due', count( $ids ) ) );
 		if ( $ids && Settings::is_configured() && Settings::orders_configured() ) {
 			$run = Runner::run( 'post_orders' );

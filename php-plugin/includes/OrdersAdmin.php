@@ -21,7 +21,6 @@ final class OrdersAdmin {
 	 */
 	public static function hooks(): void {
 		add_action( 'admin_post_pos_sync_reconcile_now', array( self::class, 'reconcile_now' ) );
-		add_action( 'admin_post_pos_sync_retry', array( self::class, 'retry' ) );
 		add_action( 'woocommerce_admin_field_pos_sync_reconcile_now', array( self::class, 'output_reconcile_now' ) );
 		add_action( 'woocommerce_admin_field_pos_sync_outbox_failures', array( self::class, 'output_failures' ) );
 		add_action( 'add_meta_boxes', array( self::class, 'add_order_box' ), 10, 2 );
@@ -183,6 +182,13 @@ final class OrdersAdmin {
 					'desc_tip' => __( 'A non-inventory POS item for money refunded without restocking; empty uses the shipping item.', 'pos-sync' ),
 				),
 				array(
+					'title'    => __( 'Fee item ID', 'pos-sync' ),
+					'id'       => $field( 'fee_item_id' ),
+					'type'     => 'text',
+					'value'    => (string) $s['fee_item_id'],
+					'desc_tip' => __( 'A non-inventory POS item that carries each WooCommerce fee line (payment surcharge, gift wrap, discount fee) as a sale line at its total with tax; empty: orders with fees need attention.', 'pos-sync' ),
+				),
+				array(
 					'title'             => __( 'Attempts before attention', 'pos-sync' ),
 					'id'                => $field( 'max_attempts' ),
 					'type'              => 'number',
@@ -249,60 +255,19 @@ final class OrdersAdmin {
 	}
 
 	/**
-	 * The outbox rows that failed, with their cause and a "Retry now" link.
+	 * The outbox rows that failed, with their cause and the actions that resolve them
+	 * (OutboxActions: Retry, "Entered in the POS by hand", Cancel; per row and in bulk).
 	 *
 	 * @param array $field Field definition.
 	 */
 	public static function output_failures( $field ): void {
 		unset( $field );
-		$rows = Outbox::failures();
 		?>
 		<tr valign="top">
 			<th scope="row" class="titledesc"><?php esc_html_e( 'Not yet in the POS', 'pos-sync' ); ?></th>
-			<td class="forminp">
-				<?php if ( ! $rows ) : ?>
-					<p class="description"><?php esc_html_e( 'No order or refund has failed.', 'pos-sync' ); ?></p>
-				<?php else : ?>
-					<table class="widefat striped pos-sync-outbox-failures">
-						<thead><tr><th><?php esc_html_e( 'Reference', 'pos-sync' ); ?></th><th><?php esc_html_e( 'State', 'pos-sync' ); ?></th><th><?php esc_html_e( 'Attempts', 'pos-sync' ); ?></th><th><?php esc_html_e( 'Cause', 'pos-sync' ); ?></th><th><?php esc_html_e( 'Next attempt', 'pos-sync' ); ?></th><th></th></tr></thead>
-						<tbody>
-						<?php foreach ( $rows as $row ) : ?>
-							<tr>
-								<td><a href="<?php echo esc_url( self::order_url( (int) $row['order_id'] ) ); ?>"><?php echo esc_html( (string) $row['reference_number'] ); ?></a></td>
-								<td><?php echo esc_html( self::state_label( (string) $row['state'] ) ); ?></td>
-								<td><?php echo esc_html( (string) $row['attempts'] ); ?></td>
-								<td><?php echo esc_html( (string) $row['last_error'] ); ?></td>
-								<td><?php echo esc_html( $row['retry_at_ms'] ? wp_date( 'Y-m-d H:i', (int) ( $row['retry_at_ms'] / 1000 ) ) : '—' ); ?></td>
-								<td>
-									<?php if ( in_array( $row['state'], array( 'attention', 'retry' ), true ) ) : ?>
-										<a class="button pos-sync-retry" href="<?php echo esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_retry&outbox_id=' . (int) $row['id'] ), 'pos_sync_retry_' . (int) $row['id'] ) ); ?>"><?php esc_html_e( 'Retry now', 'pos-sync' ); ?></a>
-									<?php endif; ?>
-								</td>
-							</tr>
-						<?php endforeach; ?>
-						</tbody>
-					</table>
-				<?php endif; ?>
-			</td>
+			<td class="forminp"><?php OutboxActions::table( Outbox::failures() ); ?></td>
 		</tr>
 		<?php
-	}
-
-	/**
-	 * admin-post: makes a failed row due at the next run.
-	 */
-	public static function retry(): void {
-		if ( ! current_user_can( 'manage_woocommerce' ) ) {
-			wp_die( esc_html__( 'You are not allowed to retry POS orders.', 'pos-sync' ), '', array( 'response' => 403 ) );
-		}
-		$id = isset( $_GET['outbox_id'] ) ? absint( $_GET['outbox_id'] ) : 0;
-		check_admin_referer( 'pos_sync_retry_' . $id );
-		if ( Outbox::retry_now( $id ) ) {
-			/* translators: %d: outbox row */
-			Log::info( sprintf( __( 'Outbox row %d: retry requested from the admin; it is sent with the next run.', 'pos-sync' ), $id ) );
-		}
-		wp_safe_redirect( admin_url( 'admin.php?page=wc-settings&tab=pos_sync&pos_sync_retried=' . $id ) );
-		exit;
 	}
 
 	/**
@@ -328,6 +293,7 @@ final class OrdersAdmin {
 			'attention' => __( 'needs attention', 'pos-sync' ),
 			'posted'    => __( 'in the POS', 'pos-sync' ),
 			'cancelled' => __( 'cancelled', 'pos-sync' ),
+			'manual'    => __( 'entered in the POS by hand', 'pos-sync' ),
 		);
 		return $labels[ $state ] ?? $state;
 	}
@@ -362,7 +328,7 @@ final class OrdersAdmin {
 		echo '<ul class="pos-sync-order-rows">';
 		foreach ( $rows as $row ) {
 			printf(
-				'<li class="pos-sync-order-state" data-state="%1$s"><strong>%2$s</strong> %3$s: %4$s%5$s%6$s</li>',
+				'<li class="pos-sync-order-state" data-state="%1$s"><strong>%2$s</strong> %3$s: %4$s%5$s%6$s%7$s</li>',
 				esc_attr( (string) $row['state'] ),
 				esc_html( 'refund' === $row['kind'] ? __( 'Refund', 'pos-sync' ) : __( 'Sale', 'pos-sync' ) ),
 				esc_html( (string) $row['reference_number'] ),
@@ -371,7 +337,8 @@ final class OrdersAdmin {
 					/* translators: %s: POS sale ID */
 					sprintf( __( 'POS sale ID %s', 'pos-sync' ), (string) $row['pos_sale_id'] )
 				) : '',
-				'' !== (string) $row['last_error'] && 'posted' !== $row['state'] ? '<br><small>' . esc_html( (string) $row['last_error'] ) . '</small>' : ''
+				'' !== (string) $row['last_error'] && 'posted' !== $row['state'] ? '<br><small>' . esc_html( (string) $row['last_error'] ) . '</small>' : '',
+				in_array( (string) $row['state'], array( 'attention', 'retry' ), true ) ? '<br>' . OutboxActions::row_buttons( $row ) : '' // Escaped there.
 			);
 		}
 		echo '</ul>';

@@ -20,8 +20,9 @@ final class Outbox {
 
 	/**
 	 * pending → sending → posted | retry (retry_at_ms) | attention; cancelled never goes.
-	 * A row still `sending` when a run starts was left by a run that died: it is due
-	 * again (the core looks its reference up before posting anything).
+	 * A row still `sending` whose lease is free or expired (Lease.php) was left by a run
+	 * that ended or died: it is due again (the core looks its reference up before
+	 * posting anything).
 	 */
 	public const DUE_STATES = array( 'pending', 'sending', 'retry' );
 
@@ -166,6 +167,7 @@ final class Outbox {
 				),
 			),
 			'lines'              => $lines,
+			'fees'               => OrderFees::of( $order ),
 			'shipping_total'     => self::money( $order->get_shipping_total() ),
 			'shipping_tax'       => self::money( $order->get_shipping_tax() ),
 			'discount_total'     => self::money( $order->get_discount_total() ),
@@ -286,31 +288,19 @@ final class Outbox {
 	}
 
 	/**
-	 * Claims the due rows for one post_orders job (called under the run lock): marks
-	 * them `sending`, stamps `first_attempt_at_ms` the first time, and returns them as
-	 * the job's `outbox`.
+	 * Claims the due rows for one post_orders job under the run's lease (Lease.php):
+	 * marks them `sending`, stamps `first_attempt_at_ms` the first time, and returns them
+	 * as the job's `outbox`.
 	 *
-	 * @param int $limit Rows at most.
+	 * @param Lease $lease The run's lease.
+	 * @param int   $limit Rows at most.
 	 * @return array[] `{id, kind, reference, attempts, payload}`.
 	 */
-	public static function claim_due( int $limit = self::BATCH ): array {
-		global $wpdb;
-		$outbox = Schema::outbox();
-		$now    = Ledger::now_ms();
-		$states = "'" . implode( "','", array_map( 'esc_sql', self::DUE_STATES ) ) . "'";
-		$rows   = (array) $wpdb->get_results(
-			$wpdb->prepare(
-				"SELECT id, kind, reference_number, attempts, payload FROM {$outbox} WHERE state IN ({$states}) AND ( retry_at_ms IS NULL OR retry_at_ms <= %d ) ORDER BY id LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-				$now,
-				$limit
-			),
-			ARRAY_A
-		);
+	public static function claim_due( Lease $lease, int $limit = self::BATCH ): array {
+		$rows = $lease->claim( $limit );
 		if ( ! $rows ) {
 			return array();
 		}
-		$ids = implode( ',', array_map( static fn( $r ) => (int) $r['id'], $rows ) );
-		$wpdb->query( $wpdb->prepare( "UPDATE {$outbox} SET state = 'sending', first_attempt_at_ms = COALESCE( first_attempt_at_ms, %d ), updated_at = %s WHERE id IN ({$ids})", $now, current_time( 'mysql', true ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		$job = array();
 		foreach ( $rows as $row ) {
 			$payload = json_decode( (string) $row['payload'], true );
@@ -335,10 +325,14 @@ final class Outbox {
 	 * (the event's time when it carries one, else now) and a recheck of its items, so
 	 * a reading taken after the confirmation ends the ledger's doubt.
 	 *
-	 * @param array $event Event.
+	 * Applied only while the row is still held by the run that sent the event (its claim
+	 * token): a run whose lease expired and was taken over changes nothing.
+	 *
+	 * @param array  $event Event.
+	 * @param string $token Claim token of the run.
 	 * @throws \RuntimeException When the database refuses (rolled back).
 	 */
-	public static function apply_posted( array $event ): void {
+	public static function apply_posted( array $event, string $token ): void {
 		global $wpdb;
 		$outbox = Schema::outbox();
 		$lines  = Schema::outbox_lines();
@@ -349,7 +343,7 @@ final class Outbox {
 		try {
 			$ok = $wpdb->query(
 				$wpdb->prepare(
-					"UPDATE {$outbox} SET state = 'posted', pos_sale_id = %s, pos_customer_id = %s, posted_at_ms = COALESCE( posted_at_ms, %d ), posted_at = COALESCE( posted_at, %s ), retry_at_ms = NULL, last_error = NULL, updated_at = %s WHERE id = %d AND reference_number = %s", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+					"UPDATE {$outbox} SET state = 'posted', pos_sale_id = %s, pos_customer_id = %s, posted_at_ms = COALESCE( posted_at_ms, %d ), posted_at = COALESCE( posted_at, %s ), retry_at_ms = NULL, last_error = NULL, resumable = 0, claim_token = NULL, claimed_until_ms = NULL, updated_at = %s WHERE id = %d AND reference_number = %s AND " . Lease::held_by( $token ), // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 					(string) ( $event['sale_id'] ?? '' ),
 					(string) ( $event['customer_id'] ?? '' ),
 					$at_ms,
@@ -361,6 +355,11 @@ final class Outbox {
 			);
 			if ( false === $ok ) {
 				throw new \RuntimeException( $wpdb->last_error );
+			}
+			if ( 0 === (int) $ok ) {
+				$wpdb->query( 'ROLLBACK' );
+				self::not_held( $event );
+				return;
 			}
 			$items = (array) $wpdb->get_col( $wpdb->prepare( "SELECT DISTINCT item_id FROM {$lines} WHERE outbox_id = %d AND item_id IS NOT NULL", $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 			Ledger::request_recheck( $items, $at_ms );
@@ -382,12 +381,16 @@ final class Outbox {
 
 	/**
 	 * `outbox_failed`: one more attempt, its cause, and when to try again (or parked
-	 * for attention). In one transaction; the row stays.
+	 * for attention). In one transaction; the row stays. `resumable` (parked only because
+	 * transient failures reached max_attempts) is kept: such rows go back to `retry` once
+	 * the POS answers well again (OutboxActions::resume_parked()). Only while the run
+	 * still holds the row (see apply_posted()).
 	 *
-	 * @param array $event Event.
+	 * @param array  $event Event.
+	 * @param string $token Claim token of the run.
 	 * @throws \RuntimeException When the database refuses.
 	 */
-	public static function apply_failed( array $event ): void {
+	public static function apply_failed( array $event, string $token ): void {
 		global $wpdb;
 		$outbox   = Schema::outbox();
 		$retry_at = isset( $event['retry_at_ms'] ) && null !== $event['retry_at_ms'] ? (int) $event['retry_at_ms'] : null;
@@ -396,22 +399,43 @@ final class Outbox {
 		$code     = sanitize_key( (string) ( $event['code'] ?? '' ) );
 		$ok       = $wpdb->query(
 			$wpdb->prepare(
-				"UPDATE {$outbox} SET attempts = attempts + 1, last_error = %s, state = %s, retry_at_ms = " . ( $parked ? 'NULL' : '%d' ) . ", updated_at = %s WHERE id = %d AND state <> 'posted'", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"UPDATE {$outbox} SET attempts = attempts + 1, last_error = %s, state = %s, retry_at_ms = " . ( $parked ? 'NULL' : '%d' ) . ", resumable = %d, claim_token = NULL, claimed_until_ms = NULL, updated_at = %s WHERE id = %d AND state <> 'posted' AND " . Lease::held_by( $token ), // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 				array_merge(
 					array( ( '' !== $code ? $code . ': ' : '' ) . $message, $parked ? 'attention' : 'retry' ),
 					$parked ? array() : array( $retry_at ),
-					array( current_time( 'mysql', true ), (int) ( $event['outbox_id'] ?? 0 ) )
+					array( $parked && ! empty( $event['resumable'] ) ? 1 : 0, current_time( 'mysql', true ), (int) ( $event['outbox_id'] ?? 0 ) )
 				)
 			)
 		);
 		if ( false === $ok ) {
 			throw new \RuntimeException( $wpdb->last_error );
 		}
+		if ( 0 === (int) $ok ) {
+			self::not_held( $event );
+			return;
+		}
 		if ( $parked ) {
 			Log::error( $message );
 		} else {
 			Log::warning( $message );
 		}
+	}
+
+	/**
+	 * An event for a row this run no longer holds (its lease expired and another run
+	 * took the row, or the merchant resolved it): nothing changes; said in the log.
+	 *
+	 * @param array $event Event.
+	 */
+	private static function not_held( array $event ): void {
+		Log::warning(
+			sprintf(
+				/* translators: 1: event type, 2: reference number */
+				__( 'A %1$s answer for %2$s was not recorded: the row is no longer held by the run that sent it (its lease ran out or it was resolved by hand); the run holding it now looks it up in the POS.', 'pos-sync' ),
+				sanitize_key( (string) ( $event['type'] ?? '' ) ),
+				(string) ( $event['reference'] ?? '?' )
+			)
+		);
 	}
 
 	/**
@@ -423,16 +447,5 @@ final class Outbox {
 		global $wpdb;
 		$outbox = Schema::outbox();
 		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT id, reference_number, kind, order_id, state, attempts, last_error, retry_at_ms, updated_at FROM {$outbox} WHERE state IN ('attention', 'retry') OR ( state IN ('pending', 'sending') AND attempts > 0 ) ORDER BY id DESC LIMIT %d", $limit ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-	}
-
-	/**
-	 * "Retry now": the row is due at the next run.
-	 *
-	 * @param int $id Outbox row.
-	 */
-	public static function retry_now( int $id ): bool {
-		global $wpdb;
-		$outbox = Schema::outbox();
-		return (bool) $wpdb->query( $wpdb->prepare( "UPDATE {$outbox} SET state = 'retry', retry_at_ms = NULL, updated_at = %s WHERE id = %d AND state IN ('attention', 'retry')", current_time( 'mysql', true ), $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 	}
 }

@@ -60,6 +60,13 @@ final class Runner {
 	private Applier $applier;
 
 	/**
+	 * The lease on the outbox rows of a post_orders run.
+	 *
+	 * @var Lease|null
+	 */
+	private ?Lease $lease = null;
+
+	/**
 	 * Applies product events (publish runs).
 	 *
 	 * @var Publisher
@@ -113,9 +120,11 @@ final class Runner {
 					return $sync;
 				}
 				if ( Settings::orders_configured() ) {
-					$rows = Outbox::claim_due();
+					$post_budget = $left();
+					$lease       = new Lease( $post_budget );
+					$rows        = Outbox::claim_due( $lease );
 					if ( $rows ) {
-						( new self( 'post_orders', array( 'outbox' => $rows ), $left() ) )->execute();
+						( new self( 'post_orders', array( 'outbox' => $rows ), $post_budget, $lease ) )->execute();
 					}
 				}
 				if ( Reconcile::should_run() ) {
@@ -141,21 +150,36 @@ final class Runner {
 			in_array( $kind, array( 'test_connection', 'lookups' ), true ) ? 10 : 0,
 			static function () use ( $kind ): array {
 				$extra = array();
+				$lease = null;
 				if ( 'post_orders' === $kind ) {
-					$extra['outbox'] = Outbox::claim_due();
+					$lease           = new Lease( 1000 * max( 5, (int) Settings::get( 'budget_seconds' ) ) );
+					$extra['outbox'] = Outbox::claim_due( $lease );
 				}
-				return ( new self( $kind, $extra ) )->execute();
+				return ( new self( $kind, $extra, null, $lease ) )->execute();
 			}
 		);
 	}
 
 	/**
-	 * Runs $work under the run lock (one sidecar run at a time, site-wide).
+	 * Runs $work under the run lock (one sidecar run at a time, site-wide). The lock only
+	 * spares a second sidecar; what keeps a row from being posted twice is its lease
+	 * (Lease.php), so a host where MySQL connection locks are unreliable may turn it off.
 	 *
 	 * @param int      $wait Seconds to wait for the lock.
 	 * @param callable $work Returns the run.
 	 */
 	private static function locked( int $wait, callable $work ): array {
+		if ( ! SiteGuard::is_live() ) {
+			return SiteGuard::refused_run();
+		}
+		/**
+		 * Filters whether runs take the MySQL run lock (GET_LOCK).
+		 *
+		 * @param bool $use Default true.
+		 */
+		if ( ! apply_filters( 'pos_sync_run_lock', true ) ) {
+			return $work();
+		}
 		$lock = self::lock_name();
 		if ( '1' !== (string) $GLOBALS['wpdb']->get_var( $GLOBALS['wpdb']->prepare( 'SELECT GET_LOCK(%s, %d)', $lock, $wait ) ) ) {
 			$message = __( 'Another POS Sync run is still in progress; this one was skipped.', 'pos-sync' );
@@ -224,8 +248,10 @@ final class Runner {
 	 * @param string   $kind      Job kind.
 	 * @param array    $extra     Extra job fields (`outbox` for post_orders).
 	 * @param int|null $budget_ms Time budget (default: the setting).
+	 * @param Lease|null $lease   The lease on the rows of a post_orders run.
 	 */
-	private function __construct( string $kind, array $extra = array(), ?int $budget_ms = null ) {
+	private function __construct( string $kind, array $extra = array(), ?int $budget_ms = null, ?Lease $lease = null ) {
+		$this->lease = $lease;
 		if ( 'sync' === $kind && ! isset( $extra['recheck_item_ids'] ) ) {
 			$extra['recheck_item_ids'] = Ledger::recheck_item_ids();
 			$this->recheck_asked_ms    = Ledger::now_ms();
@@ -463,7 +489,8 @@ final class Runner {
 				break;
 			case 'sale_posted':
 				try {
-					Outbox::apply_posted( $event );
+					Outbox::apply_posted( $event, $this->lease ? $this->lease->token : '' );
+					OutboxActions::resume_parked();
 				} catch ( \Throwable $e ) {
 					/* translators: 1: reference number, 2: database error */
 					return sprintf( __( 'Recording that %1$s is in the POS failed (%2$s); the next run looks it up again and records it then.', 'pos-sync' ), (string) ( $event['reference'] ?? '?' ), $e->getMessage() );
@@ -471,7 +498,7 @@ final class Runner {
 				break;
 			case 'outbox_failed':
 				try {
-					Outbox::apply_failed( $event );
+					Outbox::apply_failed( $event, $this->lease ? $this->lease->token : '' );
 				} catch ( \Throwable $e ) {
 					/* translators: 1: reference number, 2: database error */
 					return sprintf( __( 'Recording the failure of %1$s failed (%2$s); it is sent again on the next run.', 'pos-sync' ), (string) ( $event['reference'] ?? '?' ), $e->getMessage() );
@@ -582,6 +609,12 @@ final class Runner {
 		$this->publisher->end();
 		$this->run['summary']     = array_merge( $this->run['summary'], array( 'applied' => $this->applier->counts ), 'publish' === $this->run['kind'] ? array( 'published' => $this->publisher->summary() ) : array() );
 		$this->applier->finish();
+		if ( $this->lease ) {
+			$this->lease->release(); // The sidecar has exited: what it left unsettled is free.
+		}
+		if ( null === $failure && 'sync' === $this->run['kind'] ) {
+			OutboxActions::resume_parked(); // The POS answered well again.
+		}
 		if ( null === $failure && 'sync' === $this->run['kind'] && ! empty( $this->extra['recheck_item_ids'] ) && false !== ( $this->run['summary']['done'] ?? true ) ) {
 			// The recheck readings all came back: an item the POS did not return is not asked again.
 			Ledger::forget_rechecks( $this->extra['recheck_item_ids'], $this->recheck_asked_ms );

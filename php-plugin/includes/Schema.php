@@ -15,7 +15,7 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Schema {
 
-	public const DB_VERSION        = '4';
+	public const DB_VERSION        = '5';
 	public const DB_VERSION_OPTION = 'pos_sync_db_version';
 
 	/**
@@ -92,7 +92,9 @@ final class Schema {
 		// refund, part): part 0 is the order or refund itself, 1.. its edits and its return
 		// for a cancel. reference_number is fixed when the row is made and never recomputed.
 		// released: the POS surely does not have the sale (never sent, or looked up absent),
-		// so the row counts 0 in the ledger. claim_token / claimed_until_ms: the lease.
+		// so the row counts 0 in the ledger. claim_token / claimed_until_ms: the lease of the
+		// run posting it (Lease.php). resumable: parked only because transient failures
+		// reached max_attempts (OutboxActions::resume_parked()).
 		if ( '' !== $from && version_compare( $from, '4', '<' ) ) {
 			self::number_parts();
 		}
@@ -114,6 +116,7 @@ final class Schema {
   placed_at_ms bigint(20) unsigned NULL,
   released tinyint(1) unsigned NOT NULL DEFAULT 0,
   cancel_requested tinyint(1) unsigned NOT NULL DEFAULT 0,
+  resumable tinyint(1) unsigned NOT NULL DEFAULT 0,
   first_attempt_at_ms bigint(20) unsigned NULL,
   posted_at_ms bigint(20) unsigned NULL,
   pos_sale_id varchar(32) NULL,

@@ -52,6 +52,7 @@ final class Settings {
 			'payment_types'    => '',
 			'shipping_item_id' => '',
 			'refund_item_id'   => '',
+			'fee_item_id'      => '',
 			'max_attempts'     => 8,
 		);
 	}
@@ -115,6 +116,7 @@ final class Settings {
 				'payment_types'    => (object) self::parse_payment_types( (string) $s['payment_types'] ),
 				'shipping'         => $shipping,
 				'refund_item_id'   => trim( (string) $s['refund_item_id'] ),
+				'fee_item_id'      => trim( (string) $s['fee_item_id'] ),
 				'reference_source' => 'WooCommerce',
 				'max_attempts'     => max( 1, (int) $s['max_attempts'] ),
 			)
@@ -242,7 +244,7 @@ final class Settings {
 		}
 
 		// Orders: fields left out of the form keep their value.
-		foreach ( array( 'pos_shop_id', 'register_id', 'employee_id', 'shipping_item_id', 'refund_item_id' ) as $key ) {
+		foreach ( array( 'pos_shop_id', 'register_id', 'employee_id', 'shipping_item_id', 'refund_item_id', 'fee_item_id' ) as $key ) {
 			if ( ! array_key_exists( $key, $posted ) ) {
 				continue;
 			}
@@ -343,6 +345,7 @@ final class Settings {
 			// A refresh token typed by the merchant replaces the rotated pair.
 			self::save_tokens( null, $refresh, 0 );
 		}
+		SiteGuard::ensure_bound(); // The first saved connection binds the site's address.
 		if ( $new['api_base'] !== $old['api_base'] || $new['account_id'] !== $old['account_id'] ) {
 			delete_option( self::CURSORS_OPTION ); // Another POS: start from the beginning.
 			Lookups::clear(); // Its shops and registers are not this one's.

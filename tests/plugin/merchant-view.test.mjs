@@ -146,7 +146,7 @@ if (skip) {
         update_option( 'pos_sync_publish_progress', array( 'done' => 40, 'total' => 160, 'rate' => 2.5, 'seconds_left' => 48, 'finished' => false, 'at' => time() ) ); return true;`);
       const html = await page('/wp-admin/admin.php?page=pos-sync');
       assert.match(html, /id="pos-sync-outbox-counts">0 waiting to be sent, 1 needing attention, 0 in the POS\./);
-      assert.match(html, /totals_mismatch: order total differs.*class="button pos-sync-retry" href="[^"]*action=pos_sync_retry(&amp;|&#038;)outbox_id=1/s);
+      assert.match(html, /totals_mismatch: order total differs.*<button type="submit" class="button button-small pos-sync-retry" form="pos-sync-outbox-form" name="pos_sync_row" value="retry:1">Retry now<\/button>/s);
       assert.match(html, /<progress id="pos-sync-import" max="160" value="40"[^>]*><\/progress>/);
       assert.match(html, /40 of 160 items; 2\.5 items\/s; 48 seconds left\./);
       const cli = await site.wpEval(`ob_start(); $ids = ( new PosSync\\Cli() )->retry(); global $wpdb; return array( ob_get_clean(), $ids, $wpdb->get_var( "SELECT state FROM {$wpdb->prefix}pos_sync_outbox WHERE id = 1" ) );`);
@@ -156,8 +156,8 @@ if (skip) {
     });
 
     test('every admin action refuses a request without a valid nonce and a user without manage_woocommerce', async () => {
-      const actions = ['pos_sync_sync_now', 'pos_sync_full_reconcile', 'pos_sync_report_fix', 'pos_sync_report_fix&item_id=801', 'pos_sync_test_connection', 'pos_sync_reconcile_now', 'pos_sync_retry&outbox_id=1'];
-      const nonceOf = { pos_sync_sync_now: 'pos_sync_sync_now', pos_sync_full_reconcile: 'pos_sync_full_reconcile', pos_sync_report_fix: 'pos_sync_report_fix_all', 'pos_sync_report_fix&item_id=801': 'pos_sync_report_fix_801', pos_sync_test_connection: 'pos_sync_test_connection', pos_sync_reconcile_now: 'pos_sync_reconcile_now', 'pos_sync_retry&outbox_id=1': 'pos_sync_retry_1' };
+      const actions = ['pos_sync_sync_now', 'pos_sync_full_reconcile', 'pos_sync_report_fix', 'pos_sync_report_fix&item_id=801', 'pos_sync_test_connection', 'pos_sync_reconcile_now', 'pos_sync_outbox_action&pos_sync_row=retry:1', 'pos_sync_site_is_live'];
+      const nonceOf = { pos_sync_sync_now: 'pos_sync_sync_now', pos_sync_full_reconcile: 'pos_sync_full_reconcile', pos_sync_report_fix: 'pos_sync_report_fix_all', 'pos_sync_report_fix&item_id=801': 'pos_sync_report_fix_801', pos_sync_test_connection: 'pos_sync_test_connection', pos_sync_reconcile_now: 'pos_sync_reconcile_now', 'pos_sync_outbox_action&pos_sync_row=retry:1': 'pos_sync_outbox_action', pos_sync_site_is_live: 'pos_sync_site_is_live' };
       const before = { sync: jobs('sync').length, reconcile: jobs('reconcile').length, test: jobs('test_connection').length };
       const state = () => site.wpEval(`return array( PosSync\\Ledger::recheck_item_ids(), get_option( 'pos_sync_reconcile' ) );`);
       const was = await state();

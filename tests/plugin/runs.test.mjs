@@ -230,10 +230,12 @@ if (skip) {
       const html = await (await site.adminFetch(settingsPage)).text();
       assert.match(html, /needs attention/);
       assert.match(html, /no_refund_item: refund WEB-R\d+: money refunded without restocking/);
-      const bad = await site.adminFetch(`/wp-admin/admin-post.php?action=pos_sync_retry&outbox_id=${moneyRow.id}`);
+      const bad = await site.adminFetch(`/wp-admin/admin-post.php?action=pos_sync_outbox_action&pos_sync_row=retry:${moneyRow.id}`);
       assert.notEqual(bad.status, 302);
-      const retry = html.match(/href="([^"]*action=pos_sync_retry[^"]*)"/)[1].replace(/&amp;|&#038;/g, '&');
-      assert.equal((await site.adminFetch(retry)).status, 302);
+      assert.match(html, new RegExp(`name="pos_sync_row" value="retry:${moneyRow.id}">Retry now`));
+      const nonce = html.match(/<form id="pos-sync-outbox-form"[\s\S]*?name="_wpnonce" value="([^"]+)"/)[1];
+      const body = new URLSearchParams({ action: 'pos_sync_outbox_action', _wpnonce: nonce, pos_sync_row: `retry:${moneyRow.id}` });
+      assert.equal((await site.adminFetch('/wp-admin/admin-post.php', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status, 302);
       assert.equal(await site.wpEval(`global $wpdb; return $wpdb->get_var( $wpdb->prepare( "SELECT state FROM {$wpdb->prefix}pos_sync_outbox WHERE id = %d", $args ) );`, moneyRow.id), 'retry');
       fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok' } } });
       await tick();
