@@ -88,7 +88,7 @@ final class Media {
 		require_once ABSPATH . 'wp-admin/includes/media.php';
 		require_once ABSPATH . 'wp-admin/includes/image.php';
 		$url = (string) ( $image['url'] ?? '' );
-		$tmp = '' !== $url && wp_http_validate_url( $url ) ? download_url( $url, 30 ) : new \WP_Error( 'pos_sync_bad_url', __( 'not a valid URL', 'pos-sync' ) );
+		$tmp = ImageDownload::fetch( $url );
 		if ( is_wp_error( $tmp ) ) {
 			self::failed( $image, $listing, $tmp->get_error_message() );
 			return 0;
