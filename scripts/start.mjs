@@ -76,6 +76,8 @@ async function main() {
 // Written by npm start: the demo POS's images come from 127.0.0.1:${posPort}.
 add_filter( 'http_request_host_is_external', fn( $ext, $host, $url ) => $ext || ( '127.0.0.1' === $host && ${posPort} === (int) wp_parse_url( $url, PHP_URL_PORT ) ), 10, 3 );
 add_filter( 'http_allowed_safe_ports', fn( $ports, $host ) => '127.0.0.1' === $host ? array_merge( $ports, array( ${posPort} ) ) : $ports, 10, 2 );
+// POS Sync downloads images only from the POS's image host: here, the demo POS.
+add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts, array( '127.0.0.1:${posPort}' ) ) );
 `,
   );
   if (!site.pluginActivation?.active) throw new Error(`the plugin did not activate: ${JSON.stringify(site.pluginActivation)}`);

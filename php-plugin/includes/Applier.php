@@ -200,7 +200,8 @@ final class Applier {
 		}
 		foreach ( $levels as $level ) {
 			$item_id = (string) ( $level['item_id'] ?? '' );
-			$sku     = trim( (string) ( $level['sku'] ?? '' ) );
+			// Cleaned as a published SKU is (PosText), so the two flows match the same product.
+			$sku     = PosText::sku( $level['sku'] ?? '' );
 			if ( '' === $item_id || isset( $links[ $item_id ] ) || '' === $sku ) {
 				continue;
 			}
@@ -387,7 +388,7 @@ final class Applier {
 			$notes,
 			array(
 				'time'    => time(),
-				'message' => $message,
+				'message' => PosText::note( $message ),
 			)
 		);
 		update_post_meta( $owner, self::NOTES_META, array_slice( $notes, 0, 20 ) );
@@ -402,7 +403,7 @@ final class Applier {
 		$item_id = (string) ( $level['item_id'] ?? '' );
 		++$this->counts['unmatched'];
 		$this->unmatched[ $item_id ] = array(
-			'sku'  => (string) ( $level['sku'] ?? '' ),
+			'sku'  => PosText::sku( $level['sku'] ?? '' ),
 			'base' => (int) ( $level['base'] ?? 0 ),
 			'seen' => time(),
 		);

@@ -55,8 +55,8 @@ final class Catalogue {
 			return;
 		}
 		$skus = 'variable' === ( $l['type'] ?? '' )
-			? implode( ' ', array_filter( array_map( static fn( $v ) => (string) ( $v['sku'] ?? '' ), (array) ( $l['variations'] ?? array() ) ), 'strlen' ) )
-			: (string) ( $l['sku'] ?? '' );
+			? implode( ' ', array_filter( array_map( static fn( $v ) => PosText::sku( $v['sku'] ?? '' ), (array) ( $l['variations'] ?? array() ) ), 'strlen' ) )
+			: PosText::sku( $l['sku'] ?? '' );
 		$wpdb->query(
 			$wpdb->prepare(
 				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
@@ -65,14 +65,14 @@ final class Catalogue {
 				 ON DUPLICATE KEY UPDATE name = VALUES(name), sku = VALUES(sku), type = VALUES(type), visibility = VALUES(visibility),
 				   hidden_reason = VALUES(hidden_reason), variants = VALUES(variants), product_id = VALUES(product_id), pos_timestamp = VALUES(pos_timestamp)",
 				$key,
-				mb_substr( sanitize_text_field( (string) ( $l['name'] ?? '' ) ), 0, 255 ),
+				mb_substr( PosText::title( $l['name'] ?? '' ), 0, 255 ),
 				mb_substr( $skus, 0, 255 ),
 				'variable' === ( $l['type'] ?? '' ) ? 'variable' : 'simple',
 				'publish' === ( $l['visibility'] ?? '' ) ? 'publish' : 'hidden',
-				(string) ( $l['hidden_reason'] ?? '' ),
+				sanitize_key( (string) ( $l['hidden_reason'] ?? '' ) ),
 				count( (array) ( $l['variations'] ?? array() ) ),
 				$product_id,
-				(string) ( $l['pos_timestamp'] ?? '' ),
+				PosText::title( $l['pos_timestamp'] ?? '' ),
 				current_time( 'mysql', true )
 			)
 		);

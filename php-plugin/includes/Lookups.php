@@ -56,19 +56,19 @@ final class Lookups {
 		foreach ( self::KINDS as $kind ) {
 			$clean[ $kind ] = array();
 			foreach ( (array) ( $lookups[ $kind ] ?? array() ) as $row ) {
-				$id = sanitize_text_field( (string) ( $row['id'] ?? '' ) );
+				$id = PosText::title( $row['id'] ?? '' );
 				if ( '' === $id ) {
 					continue;
 				}
 				$entry = array(
 					'id'   => $id,
-					'name' => sanitize_text_field( (string) ( $row['name'] ?? '' ) ),
+					'name' => PosText::title( $row['name'] ?? '' ),
 				);
 				if ( 'registers' === $kind ) {
-					$entry['shop_id'] = null === ( $row['shop_id'] ?? null ) ? null : sanitize_text_field( (string) $row['shop_id'] );
+					$entry['shop_id'] = null === ( $row['shop_id'] ?? null ) ? null : PosText::title( $row['shop_id'] );
 				}
 				if ( 'payment_types' === $kind ) {
-					$entry['code'] = sanitize_text_field( (string) ( $row['code'] ?? '' ) );
+					$entry['code'] = PosText::title( $row['code'] ?? '' );
 				}
 				$clean[ $kind ][] = $entry;
 			}

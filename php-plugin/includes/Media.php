@@ -49,11 +49,12 @@ final class Media {
 	 * Makes sure every image is in the media library: reused by key, downloaded when new.
 	 * Runs before the product's transaction, so a slow download never holds locks.
 	 *
-	 * @param array  $images  Listing images `{key, url, filename, alt}`.
+	 * @param array  $images  Listing images `{key, url, filename, alt}` (cleaned by PosText).
 	 * @param string $listing Listing key, for messages.
+	 * @param string $name    Product name, for messages.
 	 * @return array{0: array<string,int>, 1: int} key => attachment id (failed ones missing), downloads made.
 	 */
-	public static function ensure( array $images, string $listing ): array {
+	public static function ensure( array $images, string $listing, string $name = '' ): array {
 		$by_key = array();
 		foreach ( $images as $image ) {
 			if ( is_array( $image ) && '' !== (string) ( $image['key'] ?? '' ) ) {
@@ -66,7 +67,7 @@ final class Media {
 			if ( isset( $found[ $key ] ) ) {
 				continue;
 			}
-			$id = self::sideload( $image, $listing );
+			$id = self::sideload( $image, '' !== $name ? sprintf( '%s “%s”', $listing, $name ) : $listing );
 			if ( $id ) {
 				$found[ $key ] = $id;
 				++$downloaded;
@@ -79,7 +80,7 @@ final class Media {
 	 * Downloads one image into the media library.
 	 *
 	 * @param array  $image   `{key, url, filename, alt}`.
-	 * @param string $listing Listing key, for messages.
+	 * @param string $listing Listing key and product name, for messages.
 	 * @return int Attachment id, 0 when it failed (logged).
 	 */
 	private static function sideload( array $image, string $listing ): int {
@@ -87,20 +88,20 @@ final class Media {
 		require_once ABSPATH . 'wp-admin/includes/media.php';
 		require_once ABSPATH . 'wp-admin/includes/image.php';
 		$url = (string) ( $image['url'] ?? '' );
-		$tmp = '' !== $url && wp_http_validate_url( $url ) ? download_url( $url, 30 ) : new \WP_Error( 'pos_sync_bad_url', __( 'not a valid URL', 'pos-sync' ) );
+		$tmp = ImageDownload::fetch( $url );
 		if ( is_wp_error( $tmp ) ) {
 			self::failed( $image, $listing, $tmp->get_error_message() );
 			return 0;
 		}
-		$name = sanitize_file_name( (string) ( $image['filename'] ?? '' ) );
+		$name = PosText::file_name( $image['filename'] ?? '' );
 		$ext  = strtolower( (string) pathinfo( (string) wp_parse_url( $url, PHP_URL_PATH ), PATHINFO_EXTENSION ) );
 		if ( '' === $name || '' === pathinfo( $name, PATHINFO_EXTENSION ) ) {
-			$name = sanitize_file_name( basename( (string) wp_parse_url( $url, PHP_URL_PATH ) ) );
+			$name = PosText::file_name( basename( (string) wp_parse_url( $url, PHP_URL_PATH ) ) );
 		} elseif ( '' !== $ext && strtolower( pathinfo( $name, PATHINFO_EXTENSION ) ) !== $ext ) {
 			// The CDN serves the picture in the URL's format.
 			$name = pathinfo( $name, PATHINFO_FILENAME ) . '.' . $ext;
 		}
-		$alt = sanitize_text_field( (string) ( $image['alt'] ?? '' ) );
+		$alt = PosText::alt( $image['alt'] ?? '' );
 		$id  = media_handle_sideload(
 			array(
 				'name'     => $name,
@@ -128,7 +129,7 @@ final class Media {
 	 * @param string $alt           Alt text.
 	 */
 	public static function set_alt( int $attachment_id, string $alt ): void {
-		$alt = sanitize_text_field( $alt );
+		$alt = PosText::alt( $alt );
 		if ( '' !== $alt && get_post_meta( $attachment_id, '_wp_attachment_image_alt', true ) !== $alt ) {
 			update_post_meta( $attachment_id, '_wp_attachment_image_alt', $alt );
 		}

@@ -687,7 +687,8 @@ final class Publisher {
 	 * @throws \RuntimeException When WordPress or the database refuses; the listing is rolled back.
 	 */
 	public function apply_product_event( array $event ): void {
-		$l   = is_array( $event['product'] ?? null ) ? $event['product'] : array();
+		// The one border: from here on every POS text of the listing is WooCommerce-clean.
+		$l   = PosText::listing( is_array( $event['product'] ?? null ) ? $event['product'] : array() );
 		$key = (string) ( $l['key'] ?? '' );
 		if ( ! preg_match( '/^(item|matrix):\S+$/', $key ) || ! in_array( $l['type'] ?? '', array( 'simple', 'variable' ), true ) ) {
 			/* translators: %s: listing key */
@@ -758,7 +759,7 @@ final class Publisher {
 					$wanted[] = $v['image'];
 				}
 			}
-			list( $images, $downloaded ) = Media::ensure( $wanted, $key );
+			list( $images, $downloaded ) = Media::ensure( $wanted, $key, (string) ( $l['name'] ?? '' ) );
 			$this->counts['images']     += $downloaded;
 			$this->missing_images        = array();
 			foreach ( $wanted as $image ) {
@@ -836,7 +837,7 @@ final class Publisher {
 				return array( $id, 'item' );
 			}
 		}
-		$sku = trim( (string) ( $l['sku'] ?? '' ) );
+		$sku = PosText::sku( $l['sku'] ?? '' );
 		if ( '' === $sku || 'publish' !== ( $l['visibility'] ?? '' ) ) {
 			return array( 0, 'new' );
 		}
@@ -1224,13 +1225,13 @@ final class Publisher {
 		$changed = static fn( string $group ): bool => $creating || ! isset( $old[ $group ] ) || $old[ $group ] !== ( $new[ $group ] ?? null );
 		$mine    = static fn( string $field ): bool => $creating || ! in_array( $field, $owned, true );
 		if ( $changed( 'name' ) && $mine( 'name' ) ) {
-			$product->set_name( sanitize_text_field( (string) ( $l['name'] ?? '' ) ) );
+			$product->set_name( PosText::title( $l['name'] ?? '' ) );
 		}
 		if ( $changed( 'description' ) && $mine( 'description' ) ) {
-			$product->set_description( self::clean_html( (string) ( $l['description'] ?? '' ) ) );
+			$product->set_description( PosText::html( $l['description'] ?? '' ) );
 		}
 		if ( $changed( 'short_description' ) && $mine( 'short_description' ) ) {
-			$product->set_short_description( self::clean_html( (string) ( $l['short_description'] ?? '' ) ) );
+			$product->set_short_description( PosText::html( $l['short_description'] ?? '' ) );
 		}
 		if ( $changed( 'dimensions' ) && $mine( 'dimensions' ) ) {
 			$this->set_dimensions( $product, $l );
@@ -1286,17 +1287,6 @@ final class Publisher {
 	}
 
 	/**
-	 * POS HTML as WordPress sanitises post content (wp_kses_post); script and style
-	 * elements go with their content, which would otherwise show as text.
-	 *
-	 * @param string $html HTML from the POS.
-	 */
-	public static function clean_html( string $html ): string {
-		$html = (string) preg_replace( '#<(script|style|noscript|iframe)\b[^>]*>.*?(</\1\s*>|$)#is', '', $html );
-		return trim( wp_kses_post( $html ) );
-	}
-
-	/**
 	 * Weight and dimensions (already in the store's units); empty when the POS has none.
 	 *
 	 * @param \WC_Product $product Product or variation.
@@ -1318,7 +1308,7 @@ final class Publisher {
 	 * @param array       $l       Listing or variation (for the report).
 	 */
 	private function set_sku( \WC_Product $product, string $sku, array $l ): void {
-		$sku = trim( $sku );
+		$sku = PosText::sku( $sku );
 		if ( $product->get_sku( 'edit' ) === $sku ) {
 			return;
 		}

@@ -263,7 +263,7 @@ final class Report {
 			$out[]   = array(
 				'product_id' => (int) ( $c['product_id'] ?? 0 ),
 				'name'       => $product ? $product->get_name() : (string) ( $c['name'] ?? '' ),
-				'sku'        => (string) ( $c['sku'] ?? '' ),
+				'sku'        => PosText::sku( $c['sku'] ?? '' ),
 				'item_id'    => '',
 				'web'        => $product ? $product->get_stock_quantity( 'edit' ) : null,
 				'expected'   => null,
@@ -274,8 +274,8 @@ final class Report {
 					sprintf(
 						/* translators: 1: SKU, 2: POS listing key */
 						__( 'SKU collision: the POS listing %2$s has SKU %1$s, which a product not linked to it already uses; left alone (POS Sync settings → Products with the same SKU).', 'pos-sync' ),
-						(string) ( $c['sku'] ?? '' ),
-						(string) $key
+						PosText::sku( $c['sku'] ?? '' ),
+						PosText::title( $key )
 					),
 				),
 				'fixable'    => false,

@@ -34,7 +34,7 @@ final class Taxonomies {
 		foreach ( $paths as $path ) {
 			$parent = 0;
 			foreach ( (array) $path as $name ) {
-				$name = trim( (string) $name );
+				$name = PosText::category( $name );
 				if ( '' === $name ) {
 					continue;
 				}
@@ -103,8 +103,8 @@ final class Taxonomies {
 		$out = array();
 		$map = array();
 		foreach ( array_values( $attributes ) as $position => $attribute ) {
-			$name    = trim( (string) ( $attribute['name'] ?? '' ) );
-			$options = array_values( array_filter( array_map( 'strval', (array) ( $attribute['options'] ?? array() ) ), 'strlen' ) );
+			$name    = PosText::attribute_name( $attribute['name'] ?? '' );
+			$options = array_values( array_unique( array_filter( array_map( array( PosText::class, 'attribute_value' ), (array) ( $attribute['options'] ?? array() ) ), 'strlen' ) ) );
 			if ( '' === $name || ! $options ) {
 				continue;
 			}

@@ -67,6 +67,7 @@ if ( defined( 'DOING_CRON' ) && DOING_CRON ) {
 // The POS image CDN is an outside host in a real shop; the emulator's is on 127.0.0.1.
 add_filter( 'http_request_host_is_external', fn( $ext, $host ) => $ext || '127.0.0.1' === $host, 10, 2 );
 add_filter( 'http_allowed_safe_ports', fn( $ports, $host, $url ) => '127.0.0.1' === $host ? array_merge( $ports, array( (int) wp_parse_url( $url, PHP_URL_PORT ) ) ) : $ports, 10, 3 );
+add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts, array( '127.0.0.1' ) ) );
 `;
 
 if (skip) {

@@ -199,6 +199,7 @@ if (skip) {
         `<?php
 add_filter( 'http_request_host_is_external', fn( $ext, $host ) => $ext || '127.0.0.1' === $host, 10, 2 );
 add_filter( 'http_allowed_safe_ports', fn( $ports, $host, $url ) => '127.0.0.1' === $host ? array_merge( $ports, array( (int) wp_parse_url( $url, PHP_URL_PORT ) ) ) : $ports, 10, 3 );
+add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts, array( '127.0.0.1' ) ) );
 `,
       );
       // An existing category "Apparel" (different case of nothing: the same name) must be reused.
