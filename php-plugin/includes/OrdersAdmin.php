@@ -212,7 +212,6 @@ final class OrdersAdmin {
 	 */
 	public static function output_reconcile_now( $field ): void {
 		unset( $field );
-		$url   = wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_reconcile_now' ), 'pos_sync_reconcile_now' );
 		$state = Reconcile::state();
 		if ( $state['running'] ) {
 			/* translators: %s: date and time */
@@ -227,7 +226,7 @@ final class OrdersAdmin {
 		<tr valign="top">
 			<th scope="row" class="titledesc"><?php esc_html_e( 'Reconcile', 'pos-sync' ); ?></th>
 			<td class="forminp">
-				<a class="button" id="pos-sync-reconcile-now" href="<?php echo esc_url( $url ); ?>"><?php esc_html_e( 'Reconcile now', 'pos-sync' ); ?></a>
+				<?php echo Actions::button( 'pos_sync_reconcile_now', 'pos_sync_reconcile_now', __( 'Reconcile now', 'pos-sync' ), array(), array( 'id' => 'pos-sync-reconcile-now' ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button. ?>
 				<p class="description" id="pos-sync-reconcile-status"><?php echo esc_html( $status ); ?></p>
 			</td>
 		</tr>
@@ -235,13 +234,10 @@ final class OrdersAdmin {
 	}
 
 	/**
-	 * admin-post: starts a pass (the next tick runs it) and goes back to the settings tab.
+	 * admin-post (POST): starts a pass (the next tick runs it) and goes back to the settings tab.
 	 */
 	public static function reconcile_now(): void {
-		if ( ! current_user_can( 'manage_woocommerce' ) ) {
-			wp_die( esc_html__( 'You are not allowed to start a reconcile.', 'pos-sync' ), '', array( 'response' => 403 ) );
-		}
-		check_admin_referer( 'pos_sync_reconcile_now' );
+		Actions::guard( 'pos_sync_reconcile_now' );
 		Reconcile::start();
 		Log::info( __( 'Full reconcile requested from the admin; it starts with the next run.', 'pos-sync' ) );
 		wp_safe_redirect( admin_url( 'admin.php?page=wc-settings&tab=pos_sync&pos_sync_reconcile=1' ) );
@@ -275,7 +271,7 @@ final class OrdersAdmin {
 								<td><?php echo esc_html( $row['retry_at_ms'] ? wp_date( 'Y-m-d H:i', (int) ( $row['retry_at_ms'] / 1000 ) ) : '—' ); ?></td>
 								<td>
 									<?php if ( in_array( $row['state'], array( 'attention', 'retry' ), true ) ) : ?>
-										<a class="button pos-sync-retry" href="<?php echo esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_retry&outbox_id=' . (int) $row['id'] ), 'pos_sync_retry_' . (int) $row['id'] ) ); ?>"><?php esc_html_e( 'Retry now', 'pos-sync' ); ?></a>
+										<?php echo Actions::button( 'pos_sync_retry', 'pos_sync_retry_' . (int) $row['id'], __( 'Retry now', 'pos-sync' ), array( 'outbox_id' => (int) $row['id'] ), array( 'class' => 'button pos-sync-retry', 'data-outbox' => (int) $row['id'] ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button. ?>
 									<?php endif; ?>
 								</td>
 							</tr>
@@ -289,14 +285,11 @@ final class OrdersAdmin {
 	}
 
 	/**
-	 * admin-post: makes a failed row due at the next run.
+	 * admin-post (POST): makes a failed row due at the next run.
 	 */
 	public static function retry(): void {
-		if ( ! current_user_can( 'manage_woocommerce' ) ) {
-			wp_die( esc_html__( 'You are not allowed to retry POS orders.', 'pos-sync' ), '', array( 'response' => 403 ) );
-		}
-		$id = isset( $_GET['outbox_id'] ) ? absint( $_GET['outbox_id'] ) : 0;
-		check_admin_referer( 'pos_sync_retry_' . $id );
+		$id = absint( Actions::posted_id( 'outbox_id' ) );
+		Actions::guard( 'pos_sync_retry_' . $id );
 		if ( Outbox::retry_now( $id ) ) {
 			/* translators: %d: outbox row */
 			Log::info( sprintf( __( 'Outbox row %d: retry requested from the admin; it is sent with the next run.', 'pos-sync' ), $id ) );
