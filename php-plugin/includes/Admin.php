@@ -19,6 +19,7 @@ final class Admin {
 	 */
 	public static function hooks(): void {
 		add_action( 'admin_notices', array( self::class, 'last_run_notice' ) );
+		add_action( 'admin_notices', array( self::class, 'host_notice' ) );
 		add_action( 'admin_post_pos_sync_test_connection', array( self::class, 'test_connection' ) );
 		add_action( 'add_meta_boxes_product', array( self::class, 'add_notes_box' ) );
 		OrdersAdmin::hooks();
@@ -69,13 +70,21 @@ final class Admin {
 	}
 
 	/**
-	 * admin-post: runs the test_connection job and goes back to the settings tab.
+	 * This PHP cannot start the sidecar (proc_open disabled): say what the host must allow.
+	 */
+	public static function host_notice(): void {
+		$problem = current_user_can( 'manage_woocommerce' ) ? NodeCheck::php_problem() : null;
+		if ( null !== $problem ) {
+			printf( '<div class="notice notice-error pos-sync-notice" id="pos-sync-host-notice"><p><strong>%1$s</strong> %2$s</p></div>', esc_html__( 'POS Sync:', 'pos-sync' ), esc_html( $problem ) );
+		}
+	}
+
+	/**
+	 * admin-post (POST, manage_options): runs the test_connection job and goes back to the settings tab.
 	 */
 	public static function test_connection(): void {
-		if ( ! current_user_can( 'manage_woocommerce' ) ) {
-			wp_die( esc_html__( 'You are not allowed to test the POS connection.', 'pos-sync' ), '', array( 'response' => 403 ) );
-		}
-		check_admin_referer( 'pos_sync_test_connection' );
+		// The test sends the saved secret and refresh token to the configured host: administrators only.
+		Actions::guard( 'pos_sync_test_connection', Connection::CAPABILITY );
 		$run = Runner::run( 'test_connection' );
 		if ( ! empty( $run['ok'] ) ) {
 			$account = (array) ( $run['result']['account'] ?? array() );
@@ -177,6 +186,9 @@ final class Admin {
 	 * @param \WP_Post $post Product post.
 	 */
 	public static function notes_box( $post ): void {
+		if ( ! $post instanceof \WP_Post || ! current_user_can( 'edit_product', $post->ID ) ) {
+			return;
+		}
 		$item  = (string) get_post_meta( $post->ID, Applier::ITEM_META, true );
 		$notes = get_post_meta( $post->ID, Applier::NOTES_META, true );
 		echo '<p>' . ( '' !== $item

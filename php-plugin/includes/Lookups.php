@@ -124,13 +124,10 @@ final class Lookups {
 	}
 
 	/**
-	 * admin-post: reads the lists again and goes back to the settings tab.
+	 * admin-post (POST): reads the lists again and goes back to the settings tab.
 	 */
 	public static function refresh_action(): void {
-		if ( ! current_user_can( 'manage_woocommerce' ) ) {
-			wp_die( esc_html__( 'You are not allowed to read the lists from the POS.', 'pos-sync' ), '', array( 'response' => 403 ) );
-		}
-		check_admin_referer( 'pos_sync_refresh_lookups' );
+		Actions::guard( 'pos_sync_refresh_lookups' );
 		set_transient( 'pos_sync_test_result_' . get_current_user_id(), self::refresh(), 5 * MINUTE_IN_SECONDS );
 		wp_safe_redirect( admin_url( 'admin.php?page=wc-settings&tab=pos_sync&pos_sync_tested=1' ) );
 		exit;
@@ -143,12 +140,11 @@ final class Lookups {
 	 */
 	public static function output_refresh_row( $field ): void {
 		unset( $field );
-		$url = wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_refresh_lookups' ), 'pos_sync_refresh_lookups' );
 		?>
 		<tr valign="top">
 			<th scope="row" class="titledesc"><?php esc_html_e( 'Lists from the POS', 'pos-sync' ); ?></th>
 			<td class="forminp">
-				<a class="button" id="pos-sync-refresh-lookups" href="<?php echo esc_url( $url ); ?>"><?php esc_html_e( 'Refresh lists from the POS', 'pos-sync' ); ?></a>
+				<?php echo Actions::button( 'pos_sync_refresh_lookups', 'pos_sync_refresh_lookups', __( 'Refresh lists from the POS', 'pos-sync' ), array(), array( 'id' => 'pos-sync-refresh-lookups' ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button. ?>
 				<p class="description" id="pos-sync-lookups-summary"><?php echo esc_html( self::summary() ); ?></p>
 			</td>
 		</tr>

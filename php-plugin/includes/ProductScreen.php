@@ -37,6 +37,10 @@ final class ProductScreen {
 	 * @param \WP_Post $post Product post.
 	 */
 	public static function render( $post ): void {
+		// Its own check: the box is a callback anyone could reach through another screen.
+		if ( ! $post instanceof \WP_Post || ! current_user_can( 'edit_product', $post->ID ) ) {
+			return;
+		}
 		$product = wc_get_product( $post->ID );
 		if ( ! $product ) {
 			return;

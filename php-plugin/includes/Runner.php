@@ -278,17 +278,14 @@ final class Runner {
 	 * Starts the sidecar and follows it to the end.
 	 */
 	private function execute(): array {
-		$node    = self::find_node();
-		$sidecar = self::sidecar_path();
-		if ( null === $node ) {
-			$configured = (string) Settings::get( 'node_path' );
-			return $this->finish(
-				'' !== $configured
-					/* translators: %s: configured path */
-					? sprintf( __( 'Node.js was not found at %s (POS Sync settings → Node.js binary).', 'pos-sync' ), $configured )
-					: __( 'Node.js was not found on this server (looked in PATH and the usual places); install Node.js 20 or later or set its path in POS Sync settings.', 'pos-sync' )
-			);
+		// Fail safe: no proc_open, no Node.js 20+, or a host no longer allowed → a failed run
+		// that says what the host must allow, never a fatal (NodeCheck, Connection).
+		list( $node, $problem ) = NodeCheck::usable_node();
+		$problem                = Connection::run_problem() ?? $problem;
+		if ( null !== $problem ) {
+			return $this->finish( $problem );
 		}
+		$sidecar = self::sidecar_path();
 		if ( ! is_file( $sidecar ) ) {
 			/* translators: %s: file path */
 			return $this->finish( sprintf( __( 'The sidecar script is missing (%s); reinstall the plugin.', 'pos-sync' ), $sidecar ) );
@@ -321,6 +318,8 @@ final class Runner {
 				'settings'  => 'post_orders' === $this->run['kind'] ? Settings::for_order_job() : Settings::for_job(),
 				'tokens'    => Settings::tokens(),
 				'cursors'   => Settings::cursors(),
+				// The core sends no request to any other host (src/allowed_hosts.rs).
+				'allowed_hosts' => Connection::job_hosts(),
 			),
 			$this->extra
 		);

@@ -127,7 +127,7 @@ final class Settings {
 	 * All settings, defaults filled in.
 	 */
 	public static function all(): array {
-		return array_merge( self::defaults(), (array) get_option( self::OPTION, array() ) );
+		return Connection::with_constants( array_merge( self::defaults(), (array) get_option( self::OPTION, array() ) ) );
 	}
 
 	/**
@@ -161,23 +161,36 @@ final class Settings {
 	/**
 	 * Validates and stores the posted form. Secret fields left blank keep their value.
 	 *
-	 * @param array $posted Unslashed form values.
+	 * @param array     $posted          Unslashed form values.
+	 * @param bool|null $may_change_keys The user may change the connection and the runner
+	 *                                   (default: the current user has manage_options).
 	 * @return string[] Errors to show; valid fields are saved even when others are not.
 	 */
-	public static function save_form( array $posted ): array {
+	public static function save_form( array $posted, ?bool $may_change_keys = null ): array {
 		$old    = self::all();
 		$new    = $old;
 		$errors = array();
+		Connection::protect( $posted, $old, $may_change_keys ?? Connection::can_manage(), $errors );
+		$typed_secret  = '' !== trim( (string) ( $posted['client_secret'] ?? '' ) );
+		$typed_refresh = '' !== trim( (string) ( $posted['refresh_token'] ?? '' ) );
 
-		foreach ( array( 'api_base', 'token_url' ) as $key ) {
+		$labels = array(
+			'api_base'  => __( 'API base URL', 'pos-sync' ),
+			'token_url' => __( 'Token URL', 'pos-sync' ),
+		);
+		foreach ( $labels as $key => $label ) {
 			$value = trim( (string) ( $posted[ $key ] ?? '' ) );
 			if ( '' === $value ) {
 				$new[ $key ] = self::defaults()[ $key ];
-			} elseif ( filter_var( $value, FILTER_VALIDATE_URL ) && in_array( wp_parse_url( $value, PHP_URL_SCHEME ), array( 'http', 'https' ), true ) ) {
-				$new[ $key ] = esc_url_raw( untrailingslashit( $value ), array( 'http', 'https' ) );
+			} elseif ( $value === (string) $old[ $key ] ) {
+				continue;
 			} else {
-				/* translators: %s: the URL that was typed */
-				$errors[] = sprintf( __( '“%s” is not a valid http(s) URL; the previous value is kept.', 'pos-sync' ), $value );
+				$problem = Connection::url_problem( $value, $label );
+				if ( null === $problem ) {
+					$new[ $key ] = esc_url_raw( untrailingslashit( $value ), array( 'http', 'https' ) );
+				} else {
+					$errors[] = $problem . ' ' . __( 'The previous value is kept.', 'pos-sync' );
+				}
 			}
 		}
 		foreach ( array( 'account_id', 'client_id', 'node_path' ) as $key ) {
@@ -192,10 +205,7 @@ final class Settings {
 			$errors[] = __( 'The client ID holds no spaces: copy it again from your Lightspeed API client; the previous value is kept.', 'pos-sync' );
 			$new['client_id'] = $old['client_id'];
 		}
-		if ( '' !== $new['node_path'] && ! ( @is_file( $new['node_path'] ) && @is_executable( $new['node_path'] ) ) ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors
-			/* translators: %s: path typed in the settings */
-			$errors[] = sprintf( __( 'Node.js was not found at %s; the sync will fail until the path is right or left empty.', 'pos-sync' ), $new['node_path'] );
-		}
+		$new['node_path'] = NodeCheck::validate_setting( $new['node_path'], (string) $old['node_path'], $errors );
 
 		// A multi-select of the POS's shops posts a list; the typed field a comma list.
 		$shops = $posted['shop_ids'] ?? '';
@@ -337,7 +347,15 @@ final class Settings {
 		if ( '' !== trim( $secret ) ) {
 			$new['client_secret'] = trim( $secret );
 		}
+		Connection::discard_on_host_change( $old, $new, $typed_secret, $typed_refresh, $errors );
 		Publisher::validate_settings( $posted, $new, $errors );
+		// Values fixed in wp-config.php are not copied into the database.
+		$stored = array_merge( self::defaults(), (array) get_option( self::OPTION, array() ) );
+		foreach ( array_keys( Connection::CONSTANTS ) as $key ) {
+			if ( null !== Connection::constant_of( $key ) ) {
+				$new[ $key ] = $stored[ $key ];
+			}
+		}
 		update_option( self::OPTION, $new, false );
 
 		$refresh = trim( (string) ( $posted['refresh_token'] ?? '' ) );

@@ -40,51 +40,69 @@ final class SettingsPage extends \WC_Settings_Page {
 				'desc'  => __( 'The POS is the master of products and stock; this shop is one more sales channel.', 'pos-sync' ),
 				'id'    => 'pos_sync_connection',
 			),
-			array(
-				'title'   => __( 'API base URL', 'pos-sync' ),
-				'id'      => $field( 'api_base' ),
-				'type'    => 'url',
-				'default' => Settings::defaults()['api_base'],
-				'value'   => $s['api_base'],
-				'css'     => 'min-width:420px;',
+			Connection::field(
+				array(
+					'title'   => __( 'API base URL', 'pos-sync' ),
+					'id'      => $field( 'api_base' ),
+					'type'    => 'url',
+					'default' => Settings::defaults()['api_base'],
+					'value'   => $s['api_base'],
+					'css'     => 'min-width:420px;',
+				),
+				'api_base'
 			),
-			array(
-				'title'   => __( 'Token URL', 'pos-sync' ),
-				'id'      => $field( 'token_url' ),
-				'type'    => 'url',
-				'default' => Settings::defaults()['token_url'],
-				'value'   => $s['token_url'],
-				'css'     => 'min-width:420px;',
+			Connection::field(
+				array(
+					'title'   => __( 'Token URL', 'pos-sync' ),
+					'id'      => $field( 'token_url' ),
+					'type'    => 'url',
+					'default' => Settings::defaults()['token_url'],
+					'value'   => $s['token_url'],
+					'css'     => 'min-width:420px;',
+				),
+				'token_url'
 			),
-			array(
-				'title' => __( 'Account ID', 'pos-sync' ),
-				'id'    => $field( 'account_id' ),
-				'type'  => 'text',
-				'value' => $s['account_id'],
+			Connection::field(
+				array(
+					'title' => __( 'Account ID', 'pos-sync' ),
+					'id'    => $field( 'account_id' ),
+					'type'  => 'text',
+					'value' => $s['account_id'],
+				),
+				'account_id'
 			),
-			array(
-				'title' => __( 'Client ID', 'pos-sync' ),
-				'id'    => $field( 'client_id' ),
-				'type'  => 'text',
-				'value' => $s['client_id'],
+			Connection::field(
+				array(
+					'title' => __( 'Client ID', 'pos-sync' ),
+					'id'    => $field( 'client_id' ),
+					'type'  => 'text',
+					'value' => $s['client_id'],
+				),
+				'client_id'
 			),
-			array(
-				'title'             => __( 'Client secret', 'pos-sync' ),
-				'id'                => $field( 'client_secret' ),
-				'type'              => 'password',
-				'value'             => '',
-				'placeholder'       => '' !== $s['client_secret'] ? $saved : '',
-				'desc'              => '' !== $s['client_secret'] ? '' : __( 'not set', 'pos-sync' ),
-				'custom_attributes' => array( 'autocomplete' => 'new-password' ),
+			Connection::field(
+				array(
+					'title'             => __( 'Client secret', 'pos-sync' ),
+					'id'                => $field( 'client_secret' ),
+					'type'              => 'password',
+					'value'             => '',
+					'placeholder'       => '' !== $s['client_secret'] ? $saved : '',
+					'desc'              => '' !== $s['client_secret'] ? '' : __( 'not set', 'pos-sync' ),
+					'custom_attributes' => array( 'autocomplete' => 'new-password' ),
+				),
+				'client_secret'
 			),
-			array(
-				'title'             => __( 'Refresh token', 'pos-sync' ),
-				'id'                => $field( 'refresh_token' ),
-				'type'              => 'password',
-				'value'             => '',
-				'placeholder'       => '' !== (string) $tokens['refresh_token'] ? $saved : '',
-				'desc'              => '' !== (string) $tokens['refresh_token'] ? '' : __( 'not set', 'pos-sync' ),
-				'custom_attributes' => array( 'autocomplete' => 'new-password' ),
+			Connection::field(
+				array(
+					'title'             => __( 'Refresh token', 'pos-sync' ),
+					'id'                => $field( 'refresh_token' ),
+					'type'              => 'password',
+					'value'             => '',
+					'placeholder'       => '' !== (string) $tokens['refresh_token'] ? $saved : '',
+					'desc'              => '' !== (string) $tokens['refresh_token'] ? '' : __( 'not set', 'pos-sync' ),
+					'custom_attributes' => array( 'autocomplete' => 'new-password' ),
+				),
+				'refresh_token'
 			),
 			array(
 				'type' => 'pos_sync_test_connection',
@@ -145,24 +163,30 @@ final class SettingsPage extends \WC_Settings_Page {
 				'type'  => 'title',
 				'id'    => 'pos_sync_runner',
 			),
-			array(
-				'title'       => __( 'Node.js binary', 'pos-sync' ),
-				'id'          => $field( 'node_path' ),
-				'type'        => 'text',
-				'value'       => $s['node_path'],
-				'placeholder' => (string) ( Runner::find_node( '' ) ?? __( 'not found on this server', 'pos-sync' ) ),
-				'desc_tip'    => __( 'Leave empty to look in the usual places.', 'pos-sync' ),
-			),
-			array(
-				'title'             => __( 'Time budget per run (seconds)', 'pos-sync' ),
-				'id'                => $field( 'budget_seconds' ),
-				'type'              => 'number',
-				'value'             => (string) $s['budget_seconds'],
-				'custom_attributes' => array(
-					'min'  => '5',
-					'max'  => '300',
-					'step' => '1',
+			Connection::field(
+				array(
+					'title'       => __( 'Node.js binary', 'pos-sync' ),
+					'id'          => $field( 'node_path' ),
+					'type'        => 'text',
+					'value'       => $s['node_path'],
+					'placeholder' => (string) ( Runner::find_node( '' ) ?? __( 'not found on this server', 'pos-sync' ) ),
+					'desc_tip'    => __( 'Leave empty to look in the usual places.', 'pos-sync' ),
 				),
+				'node_path'
+			),
+			Connection::field(
+				array(
+					'title'             => __( 'Time budget per run (seconds)', 'pos-sync' ),
+					'id'                => $field( 'budget_seconds' ),
+					'type'              => 'number',
+					'value'             => (string) $s['budget_seconds'],
+					'custom_attributes' => array(
+						'min'  => '5',
+						'max'  => '300',
+						'step' => '1',
+					),
+				),
+				'budget_seconds'
 			),
 			array(
 				'type' => 'sectionend',
@@ -206,7 +230,8 @@ final class SettingsPage extends \WC_Settings_Page {
 		}
 		// WC_Admin_Settings::save() has checked the nonce and capability before calling this.
 		$posted = isset( $_POST[ Settings::OPTION ] ) ? (array) wp_unslash( $_POST[ Settings::OPTION ] ) : array(); // phpcs:ignore WordPress.Security.NonceVerification.Missing, WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
-		foreach ( Settings::save_form( $posted ) as $error ) {
+		// The connection and the runner only for manage_options (Connection::protect).
+		foreach ( Settings::save_form( $posted, Connection::can_manage() ) as $error ) {
 			\WC_Admin_Settings::add_error( $error );
 		}
 		if ( Settings::is_configured() ) {
@@ -222,13 +247,17 @@ final class SettingsPage extends \WC_Settings_Page {
 	 */
 	public function output_test_connection( $field ): void {
 		unset( $field );
-		$url = wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_test_connection' ), 'pos_sync_test_connection' );
 		?>
 		<tr valign="top">
 			<th scope="row" class="titledesc"><?php esc_html_e( 'Connection', 'pos-sync' ); ?></th>
 			<td class="forminp">
-				<a class="button" id="pos-sync-test-connection" href="<?php echo esc_url( $url ); ?>"><?php esc_html_e( 'Test connection', 'pos-sync' ); ?></a>
-				<p class="description"><?php esc_html_e( 'Uses the saved settings: save first.', 'pos-sync' ); ?></p>
+				<?php if ( Connection::can_manage() ) : ?>
+					<?php echo Actions::button( 'pos_sync_test_connection', 'pos_sync_test_connection', __( 'Test connection', 'pos-sync' ), array(), array( 'id' => 'pos-sync-test-connection' ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button. ?>
+					<p class="description"><?php esc_html_e( 'Uses the saved settings: save first.', 'pos-sync' ); ?></p>
+				<?php else : ?>
+					<p class="description" id="pos-sync-keys-read-only"><?php esc_html_e( 'The connection and the runner are set by an administrator; you can change every other setting.', 'pos-sync' ); ?></p>
+				<?php endif; ?>
+				<p class="description"><?php esc_html_e( 'A change of the API or token host discards the saved client secret and tokens: they must be entered again for the new host.', 'pos-sync' ); ?></p>
 			</td>
 		</tr>
 		<?php

@@ -33,6 +33,9 @@ final class StatusPage {
 		add_action( 'admin_post_pos_sync_sync_now', array( self::class, 'sync_now' ) );
 		add_action( 'admin_post_pos_sync_full_reconcile', array( self::class, 'full_reconcile' ) );
 		add_action( 'admin_post_pos_sync_report_fix', array( self::class, 'report_fix' ) );
+		add_action( 'admin_post_pos_sync_dry_run', array( self::class, 'dry_run' ) );
+		Background::hooks();
+		Actions::hooks();
 		add_action( Plugin::CRON_HOOK, array( self::class, 'record_tick' ), 1 );
 		add_action( 'add_option_' . Settings::TOKENS_OPTION, array( self::class, 'record_token_saved' ) );
 		add_action( 'update_option_' . Settings::TOKENS_OPTION, array( self::class, 'record_token_saved' ) );
@@ -75,18 +78,6 @@ final class StatusPage {
 	}
 
 	/**
-	 * Refuses a user without manage_woocommerce and a request without a valid nonce.
-	 *
-	 * @param string $action Nonce action.
-	 */
-	private static function guard( string $action ): void {
-		if ( ! current_user_can( 'manage_woocommerce' ) ) {
-			wp_die( esc_html__( 'You are not allowed to run POS Sync actions.', 'pos-sync' ), '', array( 'response' => 403 ) );
-		}
-		check_admin_referer( $action );
-	}
-
-	/**
 	 * A one-time notice for the current user after an action.
 	 *
 	 * @param bool   $ok      Success.
@@ -97,79 +88,65 @@ final class StatusPage {
 	}
 
 	/**
-	 * Sentence of a run's outcome.
+	 * Queues a background task, says so and goes back to a tab.
 	 *
-	 * @param array $run Runner result.
+	 * @param string $task Background task.
+	 * @param string $tab  Tab to go back to.
 	 */
-	private static function run_sentence( array $run ): string {
-		if ( ! empty( $run['ok'] ) ) {
-			$a = (array) ( $run['summary']['applied'] ?? array() );
-			/* translators: 1: written, 2: unchanged, 3: overwritten hand edits */
-			return sprintf( __( 'Sync done: %1$d stock figures written, %2$d unchanged, %3$d hand edits overwritten.', 'pos-sync' ), (int) ( $a['written'] ?? 0 ), (int) ( $a['unchanged'] ?? 0 ), (int) ( $a['overwritten'] ?? 0 ) );
-		}
-		/* translators: %s: cause */
-		return sprintf( __( 'Sync failed: %s', 'pos-sync' ), (string) ( $run['error'] ?? __( 'unknown error', 'pos-sync' ) ) );
+	private static function queue_and_return( string $task, string $tab ): void {
+		$name = Background::names()[ $task ];
+		self::flash(
+			true,
+			Background::queue( $task )
+				/* translators: %s: the action (Sync now, Full reconcile …) */
+				? sprintf( __( '%s: queued; it runs in the background and the status page shows when it is done.', 'pos-sync' ), $name )
+				/* translators: %s: the action (Sync now, Full reconcile …) */
+				: sprintf( __( '%s: already queued or running; the status page shows when it is done.', 'pos-sync' ), $name )
+		);
+		wp_safe_redirect( self::url( $tab, array( 'pos_sync_queued' => $task ) ) );
+		exit;
 	}
 
 	/**
-	 * admin-post: a sync now (then the due orders when orders are set up).
+	 * admin-post (POST): a sync in the background (then the due orders when orders are set up).
 	 */
 	public static function sync_now(): void {
-		self::guard( 'pos_sync_sync_now' );
-		$run = Settings::is_configured() ? Runner::run( 'sync' ) : array(
-			'ok'    => false,
-			'error' => __( 'POS Sync is not connected yet (WooCommerce → Settings → POS Sync).', 'pos-sync' ),
-		);
-		if ( ! empty( $run['ok'] ) && Settings::orders_configured() ) {
-			Runner::run( 'post_orders' );
-		}
-		self::flash( ! empty( $run['ok'] ), self::run_sentence( $run ) );
-		wp_safe_redirect( self::url( 'status', array( 'pos_sync_done' => 'sync' ) ) );
-		exit;
+		Actions::guard( 'pos_sync_sync_now' );
+		self::queue_and_return( 'sync', 'status' );
 	}
 
 	/**
-	 * admin-post: starts a full reconcile pass and runs its first part now.
+	 * admin-post (POST): starts a full reconcile pass and runs its first part in the background.
 	 */
 	public static function full_reconcile(): void {
-		self::guard( 'pos_sync_full_reconcile' );
+		Actions::guard( 'pos_sync_full_reconcile' );
 		Reconcile::start();
 		Log::info( __( 'Full reconcile requested from the status page.', 'pos-sync' ) );
-		$run = Settings::is_configured() ? Runner::run( 'reconcile' ) : array(
-			'ok'    => false,
-			'error' => __( 'POS Sync is not connected yet (WooCommerce → Settings → POS Sync).', 'pos-sync' ),
-		);
-		$state = Reconcile::state();
-		self::flash(
-			! empty( $run['ok'] ),
-			! empty( $run['ok'] )
-				? ( $state['running'] ? __( 'Full reconcile started; it goes on with the next runs.', 'pos-sync' ) : __( 'Full reconcile done.', 'pos-sync' ) )
-				/* translators: %s: cause */
-				: sprintf( __( 'Full reconcile failed: %s — the pass resumes with the next run.', 'pos-sync' ), (string) $run['error'] )
-		);
-		wp_safe_redirect( self::url( 'status', array( 'pos_sync_done' => 'reconcile' ) ) );
-		exit;
+		self::queue_and_return( 'reconcile', 'status' );
 	}
 
 	/**
-	 * admin-post: "Fix" one row (item_id) or all (no item_id).
+	 * admin-post (POST): "Fix" one row (item_id: a fresh reading at a sync in the background)
+	 * or all (no item_id: the whole report is worked out in the background).
 	 */
 	public static function report_fix(): void {
-		$item = isset( $_REQUEST['item_id'] ) ? preg_replace( '/[^0-9A-Za-z_\-]/', '', (string) wp_unslash( $_REQUEST['item_id'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended, WordPress.Security.ValidatedSanitizedInput.InputNotSanitized
-		self::guard( '' === $item ? 'pos_sync_report_fix_all' : 'pos_sync_report_fix_' . $item );
-		$fix = Report::fix( '' === $item ? null : array( $item ) );
-		$run = $fix['run'];
-		self::flash(
-			! empty( $run['ok'] ),
-			sprintf(
-				/* translators: 1: item count, 2: outcome of the sync */
-				__( 'Fix: %1$d item(s) read afresh. %2$s', 'pos-sync' ),
-				count( $fix['items'] ),
-				self::run_sentence( $run )
-			)
-		);
-		wp_safe_redirect( self::url( 'report', array( 'pos_sync_fixed' => '' === $item ? 'all' : $item ) ) );
-		exit;
+		$item = Actions::posted_id( 'item_id' );
+		Actions::guard( '' === $item ? 'pos_sync_report_fix_all' : 'pos_sync_report_fix_' . $item );
+		if ( '' === $item ) {
+			self::queue_and_return( 'fix_all', 'report' );
+		}
+		Ledger::request_recheck( array( $item ) );
+		/* translators: %s: POS item ID */
+		Log::info( sprintf( __( 'Stock differences report: a fresh reading of item %s was requested.', 'pos-sync' ), $item ) );
+		self::queue_and_return( 'sync', 'report' );
+	}
+
+	/**
+	 * admin-post (POST): the dry run of a reconcile, worked out in the background.
+	 */
+	public static function dry_run(): void {
+		Actions::guard( 'pos_sync_dry_run' );
+		self::queue_and_return( 'dry_run', 'report' );
 	}
 
 	/**
@@ -249,14 +226,15 @@ final class StatusPage {
 			return;
 		}
 		$s    = self::status();
-		$node = Runner::find_node();
+		list( $node, $problem ) = NodeCheck::usable_node();
 		$rows = array(
 			__( 'Version', 'pos-sync' )             => VERSION,
 			__( 'Database version', 'pos-sync' )    => (string) get_option( Schema::DB_VERSION_OPTION ),
-			__( 'Node.js', 'pos-sync' )             => $node ? $node : __( 'not found', 'pos-sync' ),
+			__( 'Node.js', 'pos-sync' )             => null !== $node ? $node . ' (' . (string) ( NodeCheck::version( $node )['version'] ?? '' ) . ')' : __( 'not usable', 'pos-sync' ),
+			__( 'Can run the sidecar', 'pos-sync' ) => null === $problem ? __( 'yes', 'pos-sync' ) : $problem,
 			__( 'Sidecar', 'pos-sync' )             => is_file( Runner::sidecar_path() ) ? __( 'present', 'pos-sync' ) : __( 'missing', 'pos-sync' ),
 			__( 'Connected', 'pos-sync' )           => $s['configured'] ? __( 'yes', 'pos-sync' ) : __( 'no', 'pos-sync' ),
-			__( 'Last sync', 'pos-sync' )           => $s['last_run'] ? self::when( (int) $s['last_run']['finished_at'] ) . ( empty( $s['last_run']['ok'] ) ? ' — ' . __( 'failed', 'pos-sync' ) : '' ) : '—',
+			__( 'Last sync', 'pos-sync' )           => $s['last_run'] ? self::when( (int) $s['last_run']['finished_at'] ) . ( empty( $s['last_run']['ok'] ) ? ' — ' . __( 'failed', 'pos-sync' ) . ': ' . (string) $s['last_run']['error'] : '' ) : '—',
 			__( 'Next run', 'pos-sync' )            => self::when( $s['next_run'] ),
 			__( 'WP-Cron', 'pos-sync' )             => ( $s['wp_cron_disabled'] ? 'DISABLE_WP_CRON; ' : '' ) . ( $s['cron_late'] ? __( 'late', 'pos-sync' ) : __( 'ok', 'pos-sync' ) ),
 			__( 'Outbox waiting', 'pos-sync' )      => (string) $s['outbox']['pending'],
@@ -384,8 +362,8 @@ final class StatusPage {
 
 		$rec = $s['reconcile'];
 		echo '<h2>' . esc_html__( 'Actions', 'pos-sync' ) . '</h2><p>';
-		printf( '<a class="button button-primary" id="pos-sync-sync-now" href="%1$s">%2$s</a> ', esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_sync_now' ), 'pos_sync_sync_now' ) ), esc_html__( 'Sync now', 'pos-sync' ) );
-		printf( '<a class="button" id="pos-sync-full-reconcile" href="%1$s">%2$s</a>', esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_full_reconcile' ), 'pos_sync_full_reconcile' ) ), esc_html__( 'Full reconcile', 'pos-sync' ) );
+		echo Actions::button( 'pos_sync_sync_now', 'pos_sync_sync_now', __( 'Sync now', 'pos-sync' ), array(), array( 'id' => 'pos-sync-sync-now', 'class' => 'button button-primary' ) ) . ' '; // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button.
+		echo Actions::button( 'pos_sync_full_reconcile', 'pos_sync_full_reconcile', __( 'Full reconcile', 'pos-sync' ), array(), array( 'id' => 'pos-sync-full-reconcile' ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button.
 		echo '</p><p class="description">' . esc_html(
 			$rec['running']
 				/* translators: %s: when */
@@ -393,6 +371,7 @@ final class StatusPage {
 				/* translators: %s: when */
 				: sprintf( __( 'Last full reconcile: %s.', 'pos-sync' ), self::when( (int) $rec['finished_at'] ) )
 		) . '</p>';
+		Background::render();
 	}
 
 	/**
@@ -420,13 +399,23 @@ final class StatusPage {
 	 * The report tab (or its dry run).
 	 */
 	private static function render_report(): void {
-		$dry = ! empty( $_GET['dry_run'] ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		$dry = get_option( Background::DRY_OPTION );
+		$bg  = Background::state( 'dry_run' );
 		echo '<p>' . esc_html__( 'Web stock = POS stock of the chosen shops − online orders not yet in the POS + restocking refunds not yet in the POS − safety buffer, never below 0. Every product that differs is listed with why.', 'pos-sync' ) . '</p>';
-		printf( '<p><a class="button" id="pos-sync-dry-run" href="%1$s">%2$s</a> ', esc_url( self::url( 'report', array( 'dry_run' => 1 ) ) ), esc_html__( 'Dry run: what a reconcile would change', 'pos-sync' ) );
-		printf( '<a class="button button-primary" id="pos-sync-fix-all" href="%1$s">%2$s</a></p>', esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_report_fix' ), 'pos_sync_report_fix_all' ) ), esc_html__( 'Fix all', 'pos-sync' ) );
-		if ( $dry ) {
-			$changes = Report::dry_run();
-			echo '<h2>' . esc_html__( 'Dry run', 'pos-sync' ) . '</h2><p>' . esc_html__( 'From the last POS readings; nothing was changed. A reconcile reads the POS afresh and writes these figures (or newer ones).', 'pos-sync' ) . '</p>';
+		echo '<p>' . Actions::button( 'pos_sync_dry_run', 'pos_sync_dry_run', __( 'Dry run: what a reconcile would change', 'pos-sync' ), array(), array( 'id' => 'pos-sync-dry-run' ) ) . ' '; // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button.
+		echo Actions::button( 'pos_sync_report_fix', 'pos_sync_report_fix_all', __( 'Fix all', 'pos-sync' ), array(), array( 'id' => 'pos-sync-fix-all', 'class' => 'button button-primary' ) ) . '</p>'; // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button.
+		if ( $bg && Background::pending( 'dry_run' ) ) {
+			echo '<p id="pos-sync-dry-run-state"><em>' . esc_html( 'running' === $bg['state'] ? __( 'The dry run is running in the background; reload this page in a moment.', 'pos-sync' ) : __( 'The dry run is queued; it runs in the background — reload this page in a moment.', 'pos-sync' ) ) . '</em></p>';
+		}
+		if ( is_array( $dry ) ) {
+			$changes = (array) ( $dry['changes'] ?? array() );
+			echo '<h2>' . esc_html__( 'Dry run', 'pos-sync' ) . '</h2><p>' . esc_html(
+				sprintf(
+					/* translators: %s: date and time */
+					__( 'Worked out at %s from the last POS readings; nothing was changed. A reconcile reads the POS afresh and writes these figures (or newer ones).', 'pos-sync' ),
+					wp_date( 'Y-m-d H:i:s', (int) ( $dry['finished_at'] ?? 0 ) )
+				)
+			) . '</p>';
 			if ( ! $changes ) {
 				echo '<p id="pos-sync-dry-run-empty"><em>' . esc_html__( 'A reconcile would change nothing.', 'pos-sync' ) . '</em></p>';
 			} else {
@@ -458,7 +447,7 @@ final class StatusPage {
 				esc_html( null === $row['pos'] ? '—' : (string) $row['pos'] ),
 				implode( '', array_map( static fn( $r ) => '<li>' . esc_html( $r ) . '</li>', $row['reasons'] ) ),
 				$row['fixable'] && '' !== $row['item_id']
-					? '<a class="button pos-sync-fix" href="' . esc_url( wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_report_fix&item_id=' . rawurlencode( $row['item_id'] ) ), 'pos_sync_report_fix_' . $row['item_id'] ) ) . '">' . esc_html__( 'Fix', 'pos-sync' ) . '</a>'
+					? Actions::button( 'pos_sync_report_fix', 'pos_sync_report_fix_' . $row['item_id'], __( 'Fix', 'pos-sync' ), array( 'item_id' => $row['item_id'] ), array( 'class' => 'button pos-sync-fix', 'data-item' => $row['item_id'] ) )
 					: ''
 			);
 		}

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+import { press } from '../plugin/forms.mjs';
 
 // POS_SYNC_PLUGIN: another build of the plugin (zip or folder) than dist/pos-sync.zip.
 const ZIP = process.env.POS_SYNC_PLUGIN || path.join(REPO_ROOT, 'dist', 'pos-sync.zip');
@@ -50,8 +51,7 @@ if (skip) {
     };
     const testConnection = async () => {
       const html = await (await site.adminFetch(settingsPage)).text();
-      const href = html.match(/id="pos-sync-test-connection" href="([^"]+)"/)[1].replace(/&amp;|&#038;/g, '&');
-      const res = await site.adminFetch(href);
+      const res = await press(site.adminFetch, html, /id="pos-sync-test-connection"/);
       assert.equal(res.status, 302);
       return (await site.adminFetch(res.headers.get('location'))).text();
     };

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+import { press } from './forms.mjs';
 
 const { skip } = await wordPressOrSkip();
 
@@ -34,10 +35,10 @@ if (skip) {
       assert.equal(res.status, 200, `${p}: HTTP ${res.status}`);
       return res.text();
     };
-    const href = (html, re) => {
-      const m = html.match(re);
-      assert.ok(m, `no ${re} in the page`);
-      return m[1].replace(/&amp;|&#038;/g, '&');
+    const pressAndFollow = async (html, re) => {
+      const res = await press(site.adminFetch, html, re);
+      assert.equal(res.status, 302, `${re}: HTTP ${res.status}`);
+      return page(res.headers.get('location'));
     };
     const follow = async (url) => {
       const res = await site.adminFetch(url);
@@ -66,8 +67,10 @@ if (skip) {
 
     test('a sync stores the POS reading; the product screen shows it per shop; nothing differs', async () => {
       fake({ mode: 'ok', token: ROTATED, stock: [{ levels: [level('801', 'TEE', 12), level('802', 'MUG', 7)], cursor: { ts: '2026-05-01T00:00:00+00:00', ids: ['x'] } }] });
-      const html = await follow(href(await page('/wp-admin/admin.php?page=pos-sync'), /id="pos-sync-sync-now" href="([^"]+)"/));
-      assert.match(html, /id="pos-sync-flash" class="notice notice-success"><p>Sync done: 2 stock figures written/);
+      const queued = await pressAndFollow(await page('/wp-admin/admin.php?page=pos-sync'), /id="pos-sync-sync-now"/);
+      assert.match(queued, /id="pos-sync-flash" class="notice notice-success"><p>Sync now: queued; it runs in the background/);
+      await site.runCron({ hooks: ['pos_sync_background'] });
+      assert.match(await page('/wp-admin/admin.php?page=pos-sync'), /data-task="sync" data-state="done"><th>Sync now<\/th><td><strong>done<\/strong> [^<]+ Sync done: 2 stock figures written/);
       const reading = await site.wpEval(`return get_post_meta( $args, '_pos_sync_last_reading', true );`, ids.TEE);
       assert.equal(reading.base, 12);
       assert.deepEqual(reading.shop_qoh, { 1: 11, 2: 1 });
@@ -104,9 +107,11 @@ if (skip) {
       assert.match(rowOf(rows, ids.TEE).reasons.join(' '), /Last pull failed \(.*\): POS answered 503/);
       // The page shows the same, with a Fix link per fixable row.
       const html = await page('/wp-admin/admin.php?page=pos-sync&tab=report');
-      assert.match(html, new RegExp(`data-product="${ids.TEE}" data-kind="linked">.*Edited in WooCommerce.*pos_sync_report_fix(&amp;|&#038;)item_id=801`));
-      // The dry run lists what a reconcile would change, and changes nothing.
-      const dry = await page('/wp-admin/admin.php?page=pos-sync&tab=report&dry_run=1');
+      assert.match(html, new RegExp(`data-product="${ids.TEE}" data-kind="linked">.*Edited in WooCommerce.*class="button pos-sync-fix" data-item="801"`));
+      // The dry run (in the background) lists what a reconcile would change, and changes nothing.
+      await pressAndFollow(html, /id="pos-sync-dry-run"/);
+      await site.runCron({ hooks: ['pos_sync_background'] });
+      const dry = await page('/wp-admin/admin.php?page=pos-sync&tab=report');
       assert.match(dry, /id="pos-sync-dry-run-table".*<td>Linked TEE<\/td><td>TEE<\/td><td>801<\/td><td>40<\/td><td>12<\/td>/s);
       assert.equal(await site.wpEval(`wp_cache_flush(); return wc_get_product( $args )->get_stock_quantity();`, ids.TEE), 40);
       const cli = await site.wpEval(`ob_start(); $r = ( new PosSync\\Cli() )->reconcile( array(), array( 'dry-run' => true ) ); return array( ob_get_clean(), $r );`);
@@ -116,8 +121,10 @@ if (skip) {
 
     test('"Fix" reads the item afresh and syncs now: the row is gone; CLI status and report agree', async () => {
       fake({ mode: 'ok', stock: [{ levels: [level('801', 'TEE', 12)], cursor: { recheck: ['801'] } }] });
-      const html = await follow(href(await page('/wp-admin/admin.php?page=pos-sync&tab=report'), /class="button pos-sync-fix" href="([^"]+item_id=801[^"]*)"/));
-      assert.match(html, /Fix: 1 item\(s\) read afresh\. Sync done: 1 stock figures written, 0 unchanged, 1 hand edits overwritten/);
+      await pressAndFollow(await page('/wp-admin/admin.php?page=pos-sync&tab=report'), /class="button pos-sync-fix" data-item="801"/);
+      await site.runCron({ hooks: ['pos_sync_background'] });
+      assert.match(await page('/wp-admin/admin.php?page=pos-sync'), /data-task="sync" data-state="done">.*Sync done: 1 stock figures written, 0 unchanged, 1 hand edits overwritten/);
+      const html = await page('/wp-admin/admin.php?page=pos-sync&tab=report');
       assert.deepEqual(jobs('sync').at(-1).recheck_item_ids, ['801']);
       assert.equal(await site.wpEval(`wp_cache_flush(); return wc_get_product( $args )->get_stock_quantity();`, ids.TEE), 12);
       assert.doesNotMatch(html, new RegExp(`data-product="${ids.TEE}"`));
@@ -156,16 +163,19 @@ if (skip) {
     });
 
     test('every admin action refuses a request without a valid nonce and a user without manage_woocommerce', async () => {
-      const actions = ['pos_sync_sync_now', 'pos_sync_full_reconcile', 'pos_sync_report_fix', 'pos_sync_report_fix&item_id=801', 'pos_sync_test_connection', 'pos_sync_reconcile_now', 'pos_sync_outbox_action&pos_sync_row=retry:1', 'pos_sync_site_is_live'];
-      const nonceOf = { pos_sync_sync_now: 'pos_sync_sync_now', pos_sync_full_reconcile: 'pos_sync_full_reconcile', pos_sync_report_fix: 'pos_sync_report_fix_all', 'pos_sync_report_fix&item_id=801': 'pos_sync_report_fix_801', pos_sync_test_connection: 'pos_sync_test_connection', pos_sync_reconcile_now: 'pos_sync_reconcile_now', 'pos_sync_outbox_action&pos_sync_row=retry:1': 'pos_sync_outbox_action', pos_sync_site_is_live: 'pos_sync_site_is_live' };
+      const actions = ['pos_sync_sync_now', 'pos_sync_full_reconcile', 'pos_sync_report_fix', 'pos_sync_report_fix&item_id=801', 'pos_sync_test_connection', 'pos_sync_reconcile_now', 'pos_sync_outbox_action&pos_sync_row=retry:1', 'pos_sync_site_is_live', 'pos_sync_dry_run', 'pos_sync_refresh_lookups'];
+      const nonceOf = { pos_sync_dry_run: 'pos_sync_dry_run', pos_sync_refresh_lookups: 'pos_sync_refresh_lookups', pos_sync_sync_now: 'pos_sync_sync_now', pos_sync_full_reconcile: 'pos_sync_full_reconcile', pos_sync_report_fix: 'pos_sync_report_fix_all', 'pos_sync_report_fix&item_id=801': 'pos_sync_report_fix_801', pos_sync_test_connection: 'pos_sync_test_connection', pos_sync_reconcile_now: 'pos_sync_reconcile_now', 'pos_sync_outbox_action&pos_sync_row=retry:1': 'pos_sync_outbox_action', pos_sync_site_is_live: 'pos_sync_site_is_live' };
       const before = { sync: jobs('sync').length, reconcile: jobs('reconcile').length, test: jobs('test_connection').length };
       const state = () => site.wpEval(`return array( PosSync\\Ledger::recheck_item_ids(), get_option( 'pos_sync_reconcile' ) );`);
       const was = await state();
+      // Actions are POST forms: the fields of each, as posted.
+      const post = (fetcher, a, extra) =>
+        fetcher(`${site.url}/wp-admin/admin-post.php`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(`action=${a}`)), ...extra }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       // Admin, no nonce / a wrong nonce.
       for (const a of actions) {
-        for (const nonce of ['', '&_wpnonce=0123456789']) {
-          const res = await site.adminFetch(`/wp-admin/admin-post.php?action=${a}${nonce}`);
-          assert.equal(res.status, 403, `${a}${nonce}: HTTP ${res.status}`);
+        for (const nonce of [{}, { _wpnonce: '0123456789' }]) {
+          const res = await post(site.adminFetch, a, nonce);
+          assert.equal(res.status, 403, `${a} ${JSON.stringify(nonce)}: HTTP ${res.status}`);
         }
       }
       // An editor (in wp-admin, without manage_woocommerce), with nonces valid for them.
@@ -177,7 +187,7 @@ if (skip) {
         return array( 'cookie' => implode( '; ', array_map( fn( $k, $v ) => $k . '=' . $v, array_keys( $cookies ), $cookies ) ), 'nonces' => $nonces, 'can' => user_can( $uid, 'manage_woocommerce' ) );`, nonceOf);
       assert.equal(editor.can, false);
       for (const a of actions) {
-        const res = await fetch(`${site.url}/wp-admin/admin-post.php?action=${a}&_wpnonce=${editor.nonces[a]}`, { redirect: 'manual', headers: { cookie: editor.cookie } });
+        const res = await post((u, init) => fetch(u, { ...init, headers: { ...init.headers, cookie: editor.cookie } }), a, { _wpnonce: editor.nonces[a] });
         assert.equal(res.status, 403, `editor ${a}: HTTP ${res.status}`);
       }
       const pageRes = await fetch(`${site.url}/wp-admin/admin.php?page=pos-sync&tab=report`, { redirect: 'manual', headers: { cookie: editor.cookie } });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+import { press } from './forms.mjs';
 
 const { skip } = await wordPressOrSkip();
 
@@ -50,15 +51,10 @@ if (skip) {
       assert.equal(res.status, 200, `${p}: HTTP ${res.status}`);
       return res.text();
     };
-    const follow = async (url) => {
-      const res = await site.adminFetch(url);
-      assert.equal(res.status, 302, `${url}: HTTP ${res.status}`);
+    const pressAndFollow = async (html, re) => {
+      const res = await press(site.adminFetch, html, re);
+      assert.equal(res.status, 302, `${re}: HTTP ${res.status}`);
       return page(res.headers.get('location'));
-    };
-    const href = (html, re) => {
-      const m = html.match(re);
-      assert.ok(m, `no ${re} in the page`);
-      return m[1].replace(/&amp;|&#038;/g, '&');
     };
     // The <select> element of a setting, options squeezed onto one line.
     const select = (html, name) => {
@@ -69,7 +65,7 @@ if (skip) {
       return html.slice(from, html.indexOf('</select>', at) + 9).replace(/\s+/g, ' ');
     };
     // The form always posts the connection fields (a missing API base means the default: another POS).
-    const save = (posted) => site.wpEval(`$errors = PosSync\\Settings::save_form( $args ); return array( $errors, PosSync\\Settings::all() );`, { api_base: 'http://127.0.0.1:9/API/V3', account_id: '1', client_id: 'fake', ...posted });
+    const save = (posted) => site.wpEval(`wp_set_current_user( 1 ); $errors = PosSync\\Settings::save_form( $args ); return array( $errors, PosSync\\Settings::all() );`, { api_base: 'http://127.0.0.1:9/API/V3', account_id: '1', client_id: 'fake', ...posted });
     const SETTINGS = '/wp-admin/admin.php?page=wc-settings&tab=pos_sync';
 
     before(async () => {
@@ -95,7 +91,7 @@ if (skip) {
 
     test('Test connection reads the lists too; the fields become selects of names', async () => {
       fake({ mode: 'ok', byKind: { lookups: { mode: 'ok', events: [{ type: 'lookups', lookups: LOOKUPS }] } } });
-      const html = await follow(href(await page(SETTINGS), /id="pos-sync-test-connection" href="([^"]+)"/));
+      const html = await pressAndFollow(await page(SETTINGS), /id="pos-sync-test-connection"/);
       assert.match(html, /id="pos-sync-test-result" class="notice notice-success inline"><p>Connected to the Lightspeed account “Fake Shop” \(ID 1\)\. Lists read from the POS at [^:]+:\d\d: 2 shops, 2 registers, 2 employees, 2 payment types, 2 tax classes\./);
       assert.equal(jobs('lookups').length, 1);
       const cached = await site.wpEval(`return get_option( 'pos_sync_lookups' );`);
@@ -177,11 +173,11 @@ if (skip) {
     test('"Refresh lists from the POS" reads them again; a failure says so and keeps the old lists', async () => {
       const lists = { ...LOOKUPS, shops: [...LOOKUPS.shops, { id: '3', name: 'Pop-up' }] };
       fake({ mode: 'ok', byKind: { lookups: { mode: 'ok', events: [{ type: 'lookups', lookups: lists }] } } });
-      let html = await follow(href(await page(SETTINGS), /id="pos-sync-refresh-lookups" href="([^"]+)"/));
+      let html = await pressAndFollow(await page(SETTINGS), /id="pos-sync-refresh-lookups"/);
       assert.match(html, /notice-success inline"><p>Lists read from the POS at [^:]+:\d\d: 3 shops/);
       assert.match(html, />Pop-up \(ID 3\)<\/option>/);
       fake({ mode: 'fail', code: 'network', message: 'could not reach Lightspeed: connection refused' });
-      html = await follow(href(html, /id="pos-sync-refresh-lookups" href="([^"]+)"/));
+      html = await pressAndFollow(html, /id="pos-sync-refresh-lookups"/);
       assert.match(html, /notice-error inline"><p>The lists of shops, registers, employees, payment types and tax classes could not be read from the POS: could not reach Lightspeed: connection refused/);
       assert.match(html, />Pop-up \(ID 3\)<\/option>/, 'the old lists stay');
       assert.equal(await site.wpEval(`return count( get_option( 'pos_sync_last_runs', array() ) );`), 0, 'lookups runs are not flows');
@@ -189,16 +185,16 @@ if (skip) {
 
     test('"Refresh lists from the POS" refuses a request without a valid nonce and a user without manage_woocommerce', async () => {
       const before = jobs('lookups').length;
-      for (const nonce of ['', '&_wpnonce=0123456789']) {
-        const res = await site.adminFetch(`/wp-admin/admin-post.php?action=pos_sync_refresh_lookups${nonce}`);
-        assert.equal(res.status, 403, `nonce "${nonce}": HTTP ${res.status}`);
+      for (const nonce of [{}, { _wpnonce: '0123456789' }]) {
+        const res = await site.adminFetch('/wp-admin/admin-post.php', { method: 'POST', body: new URLSearchParams({ action: 'pos_sync_refresh_lookups', ...nonce }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        assert.equal(res.status, 403, `nonce ${JSON.stringify(nonce)}: HTTP ${res.status}`);
       }
       const editor = await site.wpEval(`$uid = wp_insert_user( array( 'user_login' => 'ed2', 'user_pass' => wp_generate_password(), 'user_email' => 'ed2@example.com', 'role' => 'editor' ) );
         $exp = time() + DAY_IN_SECONDS; $token = WP_Session_Tokens::get_instance( $uid )->create( $exp );
         $cookies = array( AUTH_COOKIE => wp_generate_auth_cookie( $uid, $exp, 'auth', $token ), LOGGED_IN_COOKIE => wp_generate_auth_cookie( $uid, $exp, 'logged_in', $token ) );
         $_COOKIE[ LOGGED_IN_COOKIE ] = $cookies[ LOGGED_IN_COOKIE ]; wp_set_current_user( $uid );
         return array( 'cookie' => implode( '; ', array_map( fn( $k, $v ) => $k . '=' . $v, array_keys( $cookies ), $cookies ) ), 'nonce' => wp_create_nonce( 'pos_sync_refresh_lookups' ) );`);
-      const res = await fetch(`${site.url}/wp-admin/admin-post.php?action=pos_sync_refresh_lookups&_wpnonce=${editor.nonce}`, { redirect: 'manual', headers: { cookie: editor.cookie } });
+      const res = await fetch(`${site.url}/wp-admin/admin-post.php`, { method: 'POST', body: new URLSearchParams({ action: 'pos_sync_refresh_lookups', _wpnonce: editor.nonce }).toString(), redirect: 'manual', headers: { cookie: editor.cookie, 'content-type': 'application/x-www-form-urlencoded' } });
       assert.equal(res.status, 403);
       assert.equal(jobs('lookups').length, before, 'no run was started');
     });
