@@ -36,7 +36,7 @@ final class Settings {
 			'budget_seconds' => 25,
 			'log_days'       => 90,
 			'reconcile_every' => 'daily',
-		) + self::order_defaults() + Publisher::setting_defaults();
+		) + self::order_defaults() + Publisher::setting_defaults() + Prune::setting_defaults();
 	}
 
 	/**
@@ -336,6 +336,7 @@ final class Settings {
 			$new['client_secret'] = trim( $secret );
 		}
 		Publisher::validate_settings( $posted, $new, $errors );
+		Prune::validate_settings( $posted, $new, $errors );
 		update_option( self::OPTION, $new, false );
 
 		$refresh = trim( (string) ( $posted['refresh_token'] ?? '' ) );
