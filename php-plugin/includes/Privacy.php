@@ -134,7 +134,8 @@ final class Privacy {
 				}
 			}
 		}
-		if ( $found['scanned'] >= self::PAGE ) {
+		// A full batch may have more behind it; one that erased nothing would only repeat.
+		if ( $found['scanned'] >= self::PAGE && $removed ) {
 			return array(
 				'items_removed'  => $removed,
 				'items_retained' => false,
