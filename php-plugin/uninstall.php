@@ -9,7 +9,7 @@ defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 
 global $wpdb;
 
-foreach ( array( 'pos_sync_settings', 'pos_sync_tokens', 'pos_sync_cursors', 'pos_sync_last_run', 'pos_sync_progress', 'pos_sync_unmatched', 'pos_sync_db_version', 'pos_sync_last_runs', 'pos_sync_reconcile', 'pos_sync_publish_progress', 'pos_sync_sku_conflicts', 'pos_sync_sku_linked', 'pos_sync_last_tick', 'pos_sync_token_refreshed_at', 'pos_sync_lookups', 'pos_sync_publish_plan', 'pos_sync_terms_to_count', 'pos_sync_publish_replan' ) as $pos_sync_option ) {
+foreach ( array( 'pos_sync_settings', 'pos_sync_tokens', 'pos_sync_cursors', 'pos_sync_last_run', 'pos_sync_progress', 'pos_sync_unmatched', 'pos_sync_db_version', 'pos_sync_last_runs', 'pos_sync_reconcile', 'pos_sync_publish_progress', 'pos_sync_sku_conflicts', 'pos_sync_sku_linked', 'pos_sync_last_tick', 'pos_sync_token_refreshed_at', 'pos_sync_lookups', 'pos_sync_publish_plan', 'pos_sync_terms_to_count', 'pos_sync_publish_replan', 'pos_sync_connected_on' ) as $pos_sync_option ) {
 	delete_option( $pos_sync_option );
 }
 $wpdb->query( "DELETE FROM {$wpdb->options} WHERE option_name LIKE '\\_transient\\_pos\\_sync\\_%' OR option_name LIKE '\\_transient\\_timeout\\_pos\\_sync\\_%'" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery

@@ -291,6 +291,12 @@ pub enum Event {
         customer_id: Option<String>,
         existing: bool,
     },
+    /// A `lookup_only` row (its order was cancelled while it was possibly
+    /// in flight) is not in the POS: PHP may release its hold. Never posted.
+    OutboxAbsent {
+        outbox_id: String,
+        reference: String,
+    },
     /// An outbox row was not posted this run; `retry_at_ms` null with
     /// `attention` true: parked until someone acts.
     OutboxFailed {
@@ -300,6 +306,9 @@ pub enum Event {
         message: String,
         retry_at_ms: Option<u64>,
         attention: bool,
+        /// Parked only because transient failures reached `max_attempts`:
+        /// PHP puts it back to retry once the POS answers again.
+        resumable: bool,
     },
 }
 
@@ -407,6 +416,7 @@ impl<'a, H: Host> Output<'a, H> {
                 message,
                 retry_at_ms,
                 attention,
+                resumable,
             } => Event::OutboxFailed {
                 outbox_id,
                 reference,
@@ -414,6 +424,7 @@ impl<'a, H: Host> Output<'a, H> {
                 message: self.redact(&message),
                 retry_at_ms,
                 attention,
+                resumable,
             },
             other => other,
         };

@@ -983,6 +983,8 @@ pub struct Sale {
     pub register_id: Option<String>,
     pub shop_id: Option<String>,
     pub total: Money,
+    /// `createTime` (empty when the answer has none: older answers).
+    pub create_time: String,
     pub time_stamp: String,
     pub lines: Vec<SaleLine>,
     pub payments: Vec<SalePayment>,
@@ -1032,6 +1034,7 @@ impl Resource for Sale {
             register_id: f.foreign_key("registerID")?,
             shop_id: f.foreign_key("shopID")?,
             total: f.money("calcTotal").or_else(|_| f.money("total"))?,
+            create_time: f.text("createTime")?,
             time_stamp: f.text("timeStamp")?,
             lines,
             payments,

@@ -32,7 +32,9 @@ final class Ledger {
 	 * - a restocking refund line (qty > 0) counts only if its row was never sent, or
 	 *   first sent (`first_attempt_at_ms`) after the reading's answer came back
 	 *   (`read_until_ms`).
-	 * Web stock = max(0, base + term). Cancelled rows never reach the POS: left out.
+	 * Web stock = max(0, base + term). A released row (cancelled before it was sent,
+	 * entered in the POS by hand, or reported absent by the POS) counts 0, unless the POS
+	 * confirmed it (`posted_at_ms`): then the rules above apply.
 	 *
 	 * A locking read, so an order recorded (or confirmed) while the stock is being
 	 * written waits for this transaction instead of slipping between read and write.
@@ -52,9 +54,8 @@ final class Ledger {
 		$outbox = Schema::outbox();
 		$lines  = Schema::outbox_lines();
 		$rows   = $wpdb->get_results(
-			$wpdb->prepare(
-				// phpcs:disable WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-				"SELECT w.product_id, SUM( CASE
+			// phpcs:disable WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.PreparedSQL.NotPrepared -- the window holds integers only.
+			"SELECT w.product_id, SUM( CASE
 				   WHEN l.qty < 0 THEN IF( o.posted_at_ms IS NOT NULL AND o.posted_at_ms < w.read_from_ms, 0, l.qty )
 				   WHEN o.first_attempt_at_ms IS NULL THEN IF( o.posted_at_ms IS NULL, l.qty, 0 )
 				   WHEN o.first_attempt_at_ms > w.read_until_ms THEN l.qty
@@ -62,12 +63,10 @@ final class Ledger {
 				 FROM ( " . implode( ' UNION ALL ', $window ) . " ) w
 				 JOIN {$lines} l ON l.product_id = w.product_id
 				 JOIN {$outbox} o ON o.id = l.outbox_id
-				 WHERE o.state <> %s
+				 WHERE ( o.released = 0 OR o.posted_at_ms IS NOT NULL )
 				 GROUP BY w.product_id
 				 FOR UPDATE",
-				// phpcs:enable
-				Schema::CANCELLED_STATE
-			),
+			// phpcs:enable
 			ARRAY_A
 		);
 		if ( '' !== $wpdb->last_error ) {

@@ -15,14 +15,26 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Schema {
 
-	public const DB_VERSION        = '3';
+	public const DB_VERSION        = '4';
 	public const DB_VERSION_OPTION = 'pos_sync_db_version';
 
 	/**
-	 * Outbox rows in this state never reach the POS and are left out of the pending ledger.
-	 * Every other row counts by the ledger rule (Ledger.php), posted ones included.
+	 * A row in this state never reaches the POS (`released` is set with it).
 	 */
 	public const CANCELLED_STATE = 'cancelled';
+
+	/**
+	 * Outbox states (docs/PROTOCOL.md, "WordPress side"): `held` (stock reduced, order not
+	 * paid: counted, never sent) → `pending` (paid) → `sending` (claimed) → `posted` |
+	 * `retry` | `attention`; `cancelled` and `manual` (entered in the POS by hand) are
+	 * released and never sent.
+	 */
+	public const STATES = array( 'held', 'pending', 'sending', 'posted', 'retry', 'attention', 'cancelled', 'manual' );
+
+	/**
+	 * States of a row that was surely never handed to the POS, or may be again.
+	 */
+	public const UNSENT_STATES = array( 'held', 'pending', 'retry', 'attention' );
 
 	/**
 	 * Table names.
@@ -76,7 +88,14 @@ final class Schema {
 		// qty in outbox lines is signed as the core's ledger rule wants it (src/sync/ledger.rs):
 		// − for an order line, + for a restocking refund line; money-only refunds have none.
 		// first_attempt_at_ms / posted_at_ms (ms since the epoch) say when a row was first
-		// handed to the sidecar and when the POS confirmed it.
+		// handed to the sidecar and when the POS confirmed it. One row per (kind, order,
+		// refund, part): part 0 is the order or refund itself, 1.. its edits and its return
+		// for a cancel. reference_number is fixed when the row is made and never recomputed.
+		// released: the POS surely does not have the sale (never sent, or looked up absent),
+		// so the row counts 0 in the ledger. claim_token / claimed_until_ms: the lease.
+		if ( '' !== $from && version_compare( $from, '4', '<' ) ) {
+			self::number_parts();
+		}
 		dbDelta(
 			"CREATE TABLE {$outbox} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -84,12 +103,17 @@ final class Schema {
   kind varchar(16) NOT NULL DEFAULT 'order',
   order_id bigint(20) unsigned NOT NULL DEFAULT 0,
   refund_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  part int(10) unsigned NOT NULL DEFAULT 0,
   state varchar(16) NOT NULL DEFAULT 'pending',
   attempts int(10) unsigned NOT NULL DEFAULT 0,
   last_error text NULL,
   next_attempt_at datetime NULL,
   retry_at_ms bigint(20) unsigned NULL,
+  claim_token varchar(40) NULL,
   claimed_until_ms bigint(20) unsigned NULL,
+  placed_at_ms bigint(20) unsigned NULL,
+  released tinyint(1) unsigned NOT NULL DEFAULT 0,
+  cancel_requested tinyint(1) unsigned NOT NULL DEFAULT 0,
   first_attempt_at_ms bigint(20) unsigned NULL,
   posted_at_ms bigint(20) unsigned NULL,
   pos_sale_id varchar(32) NULL,
@@ -100,8 +124,10 @@ final class Schema {
   posted_at datetime NULL,
   PRIMARY KEY  (id),
   UNIQUE KEY reference_number (reference_number),
+  UNIQUE KEY row_key (kind,order_id,refund_id,part),
   KEY state (state),
-  KEY order_id (order_id)
+  KEY order_id (order_id),
+  KEY claim_token (claim_token)
 ) {$collate};
 CREATE TABLE {$lines} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -156,7 +182,61 @@ CREATE TABLE {$items} (
 			$wpdb->query( "UPDATE {$lines} SET qty = -qty" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 			$wpdb->query( "UPDATE {$outbox} SET posted_at_ms = 1, first_attempt_at_ms = COALESCE( first_attempt_at_ms, 1 ) WHERE state = 'posted' AND posted_at_ms IS NULL" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		}
+		if ( '' !== $from && version_compare( $from, '4', '<' ) ) {
+			self::migrate_to_4();
+		}
 		update_option( self::DB_VERSION_OPTION, self::DB_VERSION );
+	}
+
+	/**
+	 * Before the unique (kind, order, refund, part) key of version 4 exists: the column,
+	 * and distinct parts for the rows an older version made twice for one order (a prefix
+	 * changed between two paid statuses made WEB-21 and SHOP-21), oldest row part 0.
+	 */
+	private static function number_parts(): void {
+		global $wpdb;
+		$outbox = self::outbox();
+		if ( ! $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $outbox ) ) ) {
+			return;
+		}
+		if ( ! $wpdb->get_var( "SHOW COLUMNS FROM {$outbox} LIKE 'part'" ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$wpdb->query( "ALTER TABLE {$outbox} ADD COLUMN part int(10) unsigned NOT NULL DEFAULT 0 AFTER refund_id" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		}
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$groups = (array) $wpdb->get_results( "SELECT kind, order_id, refund_id, GROUP_CONCAT( id ORDER BY id ) AS ids FROM {$outbox} GROUP BY kind, order_id, refund_id HAVING COUNT(*) > 1", ARRAY_A );
+		foreach ( $groups as $group ) {
+			foreach ( array_map( 'intval', explode( ',', (string) $group['ids'] ) ) as $part => $id ) {
+				$wpdb->query( $wpdb->prepare( "UPDATE {$outbox} SET part = %d WHERE id = %d", $part, $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			}
+		}
+	}
+
+	/**
+	 * Version 4 on existing rows: a copy of an order that was never sent is cancelled (the
+	 * first row is the order's), cancelled rows are released, unsent rows learn when their
+	 * order or refund was placed, and the cut-off becomes the day the first row was made,
+	 * so orders from before the plugin posted anything stay out of the POS.
+	 */
+	private static function migrate_to_4(): void {
+		global $wpdb;
+		$outbox = self::outbox();
+		$now    = current_time( 'mysql', true );
+		// phpcs:disable WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$wpdb->query( $wpdb->prepare( "UPDATE {$outbox} SET state = 'cancelled', last_error = 'duplicate_row: a second row of the same order, never sent', updated_at = %s WHERE part > 0 AND first_attempt_at_ms IS NULL AND posted_at_ms IS NULL AND state IN ('pending', 'retry', 'attention')", $now ) );
+		$wpdb->query( "UPDATE {$outbox} SET released = 1 WHERE state = 'cancelled' AND posted_at_ms IS NULL" );
+		$rows = (array) $wpdb->get_results( "SELECT id, order_id, refund_id FROM {$outbox} WHERE placed_at_ms IS NULL AND state NOT IN ('posted', 'cancelled') ORDER BY id LIMIT 5000", ARRAY_A );
+		// phpcs:enable
+		foreach ( $rows as $row ) {
+			$source  = function_exists( 'wc_get_order' ) ? wc_get_order( (int) ( $row['refund_id'] ? $row['refund_id'] : $row['order_id'] ) ) : null;
+			$created = $source ? $source->get_date_created() : null;
+			if ( $created ) {
+				$wpdb->update( $outbox, array( 'placed_at_ms' => $created->getTimestamp() * 1000 ), array( 'id' => (int) $row['id'] ) );
+			}
+		}
+		$first = (string) $wpdb->get_var( "SELECT MIN( created_at ) FROM {$outbox}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		if ( '' !== $first && ! get_option( 'pos_sync_connected_on' ) ) {
+			add_option( 'pos_sync_connected_on', substr( $first, 0, 10 ), '', false );
+		}
 	}
 
 	/**

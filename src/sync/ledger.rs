@@ -14,6 +14,12 @@
 //!   surely had not counted it: never sent, or first sent after the reading's
 //!   answer came back. When in doubt it is left out — again web stock errs low.
 //!
+//! - a **released** row (cancelled before it was sent, entered in the POS
+//!   by hand, or reported absent after a possible send) counts nothing:
+//!   WooCommerce gave its units back and the POS never took them. A row
+//!   with `posted_at_ms` is never released: the POS has it, the rules
+//!   above apply (its cancellation is a separate return row).
+//!
 //! Erring low while a write is in flight would stick, because nothing moves
 //! the ItemShop timestamp again. So every row that becomes posted asks for a
 //! fresh reading of its items (`recheck_item_ids` in the next job), taken
@@ -38,6 +44,11 @@ pub struct LedgerRow {
     /// not confirmed yet.
     #[serde(default)]
     pub posted_at_ms: Option<u64>,
+    /// WooCommerce gave the stock back and the POS surely does not have the
+    /// sale (never sent, or a lookup reported it absent): the row counts 0.
+    /// A row with `posted_at_ms` is never released (the POS has it).
+    #[serde(default)]
+    pub released: bool,
 }
 
 /// The ledger term for a reading sent at `read_from_ms` and answered at
@@ -45,7 +56,9 @@ pub struct LedgerRow {
 pub fn ledger_for(rows: &[LedgerRow], read_from_ms: u64, read_until_ms: u64) -> i64 {
     rows.iter()
         .map(|r| {
-            if r.qty < 0 {
+            if r.released && r.posted_at_ms.is_none() {
+                0
+            } else if r.qty < 0 {
                 let surely_counted = matches!(r.posted_at_ms, Some(p) if p < read_from_ms);
                 if surely_counted {
                     0

@@ -5,6 +5,7 @@ mod job_tests;
 mod lightspeed_tests;
 mod lookups_tests;
 mod model_tests;
+mod orders_checks_tests;
 mod orders_tests;
 mod pacer_tests;
 mod products_tests;

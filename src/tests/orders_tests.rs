@@ -202,6 +202,7 @@ fn original() -> Sale {
         register_id: Some("1".into()),
         shop_id: Some("1".into()),
         total: m("69.52"),
+        create_time: String::new(),
         time_stamp: String::new(),
         lines: vec![
             SaleLine {
@@ -341,7 +342,7 @@ fn failure_events_name_the_order_and_what_happens_next() {
         e,
         json!({"v": 1, "type": "outbox_failed", "outbox_id": "5", "reference": "WEB-1042",
             "code": "pos_unavailable", "message": "order #1042: POS answered 503; retry 3 of 7 at 14:04 UTC",
-            "retry_at_ms": now + 4 * 60_000, "attention": false})
+            "retry_at_ms": now + 4 * 60_000, "attention": false, "resumable": false})
     );
     let mut last = row.clone();
     last.attempts = 7;
@@ -426,7 +427,7 @@ fn found_by_lookup_is_reported_never_posted_and_a_dropped_post_is_looked_up_agai
     t.on(
         "Sale.json?referenceNumber=IN%2C%5B%22WEB-1%22%2C%22WEB-2%22%5D&archived=true",
         200,
-        r#"{"@attributes":{"count":"1","next":""},"Sale":{"saleID":"40","referenceNumber":"WEB-1","customerID":"0","completed":"true"}}"#,
+        r#"{"@attributes":{"count":"1","next":""},"Sale":{"saleID":"40","referenceNumber":"WEB-1","customerID":"0","completed":"true","calcTotal":"19"}}"#,
     )
     // WEB-2: the POST is dropped after the write …
     .reply("Sale.json", |req| {
@@ -440,7 +441,7 @@ fn found_by_lookup_is_reported_never_posted_and_a_dropped_post_is_looked_up_agai
     .on(
         "Sale.json?referenceNumber=WEB-2&archived=true",
         200,
-        r#"{"@attributes":{"count":"1","next":""},"Sale":{"saleID":"41","referenceNumber":"WEB-2","completed":"true"}}"#,
+        r#"{"@attributes":{"count":"1","next":""},"Sale":{"saleID":"41","referenceNumber":"WEB-2","completed":"true","calcTotal":"19"}}"#,
     );
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);

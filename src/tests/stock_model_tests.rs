@@ -164,6 +164,7 @@ impl World {
                 qty: r.qty,
                 first_attempt_at_ms: r.first_attempt_at_ms,
                 posted_at_ms: r.posted_at_ms,
+                released: false,
             })
             .collect()
     }
@@ -401,6 +402,7 @@ fn a_posted_order_is_not_given_back_by_a_reading_taken_before_it() {
         qty: -2,
         first_attempt_at_ms: Some(1_000),
         posted_at_ms: Some(1_050),
+        released: false,
     }];
     assert_eq!(web_stock(5, ledger_for(&rows, 1_020, 1_030)), 3);
     // A reading taken after the confirmation already counts it.

@@ -20,10 +20,11 @@ $apply = function ( $levels, $cursor = null, $run = 'test-run' ) {
   foreach ( $levels as &$l ) { $l += array( 'read_from_ms' => $now, 'read_until_ms' => $now ); } unset( $l );
   $a = new PosSync\\Applier( $run ); $a->apply_stock_event( array( 'v' => 1, 'type' => 'stock', 'levels' => $levels, 'cursor' => $cursor ) ); $a->finish(); return $a->counts;
 };
-// An outbox row with signed lines (orders −, restocking refunds +) and its timestamps.
-$pend = function ( $ref, $state, $lines, $first_attempt_at_ms = null, $posted_at_ms = null ) {
+// An outbox row with signed lines (orders −, restocking refunds +) and its timestamps;
+// its order id comes from the reference (one row per kind, order, refund and part).
+$pend = function ( $ref, $state, $lines, $first_attempt_at_ms = null, $posted_at_ms = null, $released = false ) {
   global $wpdb; $now = current_time( 'mysql', true );
-  $wpdb->insert( PosSync\\Schema::outbox(), array_filter( array( 'reference_number' => $ref, 'state' => $state, 'created_at' => $now, 'updated_at' => $now, 'first_attempt_at_ms' => $first_attempt_at_ms, 'posted_at_ms' => $posted_at_ms ), fn( $v ) => null !== $v ) );
+  $wpdb->insert( PosSync\\Schema::outbox(), array_filter( array( 'reference_number' => $ref, 'order_id' => crc32( $ref ), 'state' => $state, 'released' => $released ? 1 : 0, 'created_at' => $now, 'updated_at' => $now, 'first_attempt_at_ms' => $first_attempt_at_ms, 'posted_at_ms' => $posted_at_ms ), fn( $v ) => null !== $v ) );
   $id = $wpdb->insert_id;
   foreach ( $lines as $pid => $qty ) { $wpdb->insert( PosSync\\Schema::outbox_lines(), array( 'outbox_id' => $id, 'product_id' => $pid, 'qty' => $qty ) ); }
   return $id;
@@ -215,8 +216,8 @@ if (skip) {
           $sku = 'LEDGER-' . $i; $item = (string) ( 90000 + $i );
           $id = $make( $sku, 0 );
           foreach ( $case['rows'] as $j => $row ) {
-            $state = isset( $row['posted_at_ms'] ) ? 'posted' : ( isset( $row['first_attempt_at_ms'] ) ? 'sending' : 'pending' );
-            $pend( "ledger-$i-$j", $state, array( $id => $row['qty'] ), $row['first_attempt_at_ms'] ?? null, $row['posted_at_ms'] ?? null );
+            $state = isset( $row['posted_at_ms'] ) ? 'posted' : ( ! empty( $row['released'] ) ? 'cancelled' : ( isset( $row['first_attempt_at_ms'] ) ? 'sending' : 'pending' ) );
+            $pend( "ledger-$i-$j", $state, array( $id => $row['qty'] ), $row['first_attempt_at_ms'] ?? null, $row['posted_at_ms'] ?? null, ! empty( $row['released'] ) );
           }
           $level = array( 'item_id' => $item, 'sku' => $sku, 'base' => $case['base'], 'read_from_ms' => $case['read_from_ms'], 'read_until_ms' => $case['read_until_ms'] );
           global $wpdb; $wpdb->query( 'START TRANSACTION' );
