@@ -161,7 +161,7 @@ final class Privacy {
 	}
 
 	/**
-	 * Order rows whose payload's customer e-mail is this one (compared without case), by id.
+	 * Rows whose payload's customer e-mail is this one (compared without case), by id.
 	 *
 	 * @param string $email  E-mail.
 	 * @param string $which  '' every row, 'settled' or 'unsettled' ones.
@@ -186,7 +186,7 @@ final class Privacy {
 		$needle = '%' . $wpdb->esc_like( '"email":' . wp_json_encode( $email ) ) . '%';
 		$rows   = (array) $wpdb->get_results(
 			$wpdb->prepare(
-				"SELECT id, reference_number, kind, order_id, state, pos_sale_id, pos_customer_id, payload, last_error, created_at, posted_at FROM {$outbox} WHERE kind = 'order' AND payload LIKE %s{$where} ORDER BY id LIMIT %d OFFSET %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"SELECT id, reference_number, kind, order_id, state, pos_sale_id, pos_customer_id, payload, last_error, created_at, posted_at FROM {$outbox} WHERE payload LIKE %s{$where} ORDER BY id LIMIT %d OFFSET %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 				$needle,
 				$limit,
 				$offset
@@ -221,7 +221,7 @@ final class Privacy {
 			),
 			array(
 				'name'  => __( 'Kind', 'pos-sync' ),
-				'value' => __( 'Sale', 'pos-sync' ),
+				'value' => 'refund' === $row['kind'] ? __( 'Return', 'pos-sync' ) : __( 'Sale', 'pos-sync' ),
 			),
 			array(
 				'name'  => __( 'State', 'pos-sync' ),

@@ -134,7 +134,7 @@ final class Prune {
 	}
 
 	/**
-	 * Settled order rows past the retention whose details were not erased yet, oldest first.
+	 * Settled rows past the retention that carry a customer not erased yet, oldest first.
 	 *
 	 * @param int $limit Rows at most.
 	 */
@@ -147,8 +147,9 @@ final class Prune {
 		$marker = '%' . $wpdb->esc_like( '"' . Privacy::ERASED_KEY . '"' ) . '%';
 		return (array) $wpdb->get_results(
 			$wpdb->prepare(
-				"SELECT id, payload, last_error FROM {$outbox} WHERE kind = 'order' AND state IN ({$states}) AND COALESCE( posted_at, updated_at ) < %s AND payload NOT LIKE %s ORDER BY id LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				"SELECT id, payload, last_error FROM {$outbox} WHERE state IN ({$states}) AND COALESCE( posted_at, updated_at ) < %s AND payload LIKE %s AND payload NOT LIKE %s ORDER BY id LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 				$cutoff,
+				'%' . $wpdb->esc_like( '"customer":' ) . '%',
 				$marker,
 				$limit
 			),
