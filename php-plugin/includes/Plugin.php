@@ -61,6 +61,8 @@ final class Plugin {
 		Admin::hooks();
 		StatusPage::hooks();
 		Publisher::hooks();
+		Privacy::hooks();
+		Prune::hooks();
 	}
 
 	/**

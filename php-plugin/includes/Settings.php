@@ -36,7 +36,7 @@ final class Settings {
 			'budget_seconds' => 25,
 			'log_days'       => 90,
 			'reconcile_every' => 'daily',
-		) + self::order_defaults() + Publisher::setting_defaults();
+		) + self::order_defaults() + Publisher::setting_defaults() + Prune::setting_defaults();
 	}
 
 	/**
@@ -349,6 +349,7 @@ final class Settings {
 		}
 		Connection::discard_on_host_change( $old, $new, $typed_secret, $typed_refresh, $errors );
 		Publisher::validate_settings( $posted, $new, $errors );
+		Prune::validate_settings( $posted, $new, $errors );
 		// Values fixed in wp-config.php are not copied into the database.
 		$stored = array_merge( self::defaults(), (array) get_option( self::OPTION, array() ) );
 		foreach ( array_keys( Connection::CONSTANTS ) as $key ) {

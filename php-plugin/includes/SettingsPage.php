@@ -193,7 +193,7 @@ final class SettingsPage extends \WC_Settings_Page {
 				'id'   => 'pos_sync_runner',
 			),
 		);
-		return array_merge( $fields, OrdersAdmin::settings_fields( $field ), Publisher::settings_fields( $field ) );
+		return array_merge( $fields, OrdersAdmin::settings_fields( $field ), Publisher::settings_fields( $field ), Prune::settings_fields( $field ) );
 	}
 
 	/**
