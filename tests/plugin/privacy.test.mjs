@@ -239,6 +239,16 @@ if (skip) {
         delete_transient( 'pos_sync_privacy_pruned' ); return true;`,
         { old: oldPosted.map((r) => r.row_id), recent: [carol[25].row_id, carol[26].row_id], cancelled: carol[27].row_id, waiting: carol[28].row_id },
       );
+      // A return of an old order: its payload holds no customer, so pruning leaves it alone.
+      const refundRow = await site.wpEval(
+        `global $wpdb; $t = $wpdb->prefix . 'pos_sync_outbox'; wc_create_refund( array( 'order_id' => $args, 'amount' => '5.00', 'reason' => 'goodwill' ) );
+        $id = (int) $wpdb->get_var( $wpdb->prepare( "SELECT id FROM {$t} WHERE order_id = %d AND kind = 'refund'", $args ) );
+        $old = gmdate( 'Y-m-d H:i:s', time() - 40 * DAY_IN_SECONDS );
+        $wpdb->query( $wpdb->prepare( "UPDATE {$t} SET state = 'posted', posted_at = %s, updated_at = %s WHERE id = %d", $old, $old, $id ) ); return $id;`,
+        carol[0].order_id,
+      );
+      assert.ok(refundRow > 0, 'the refund has its outbox row');
+      const refundBefore = (await rowsById([{ row_id: refundRow }]))[refundRow];
       const tick = async () => {
         await site.wpEval(`wp_clear_scheduled_hook( 'pos_sync_tick' ); wp_schedule_event( time() - 1, 'pos_sync_minute', 'pos_sync_tick' ); return true;`);
         assert.deepEqual(await site.runCron({ hooks: ['pos_sync_tick'] }), ['pos_sync_tick']);
@@ -260,6 +270,7 @@ if (skip) {
         assert.equal(a.payload.total, b.payload.total);
       }
       for (const row of carol.slice(25, 27).concat(carol.slice(28))) assert.deepEqual(now[row.row_id], before[row.row_id], `${row.reference} keeps its details`);
+      assert.deepEqual((await rowsById([{ row_id: refundRow }]))[refundRow], refundBefore, 'the return row is untouched');
       // Caught up: later ticks do not scan again within the hour.
       assert.equal(await site.wpEval(`return (bool) get_transient( 'pos_sync_privacy_pruned' );`), true);
       assert.match(await site.wpEval(`$log = ''; foreach ( glob( WC_LOG_DIR . 'pos-sync-*.log' ) as $f ) { $log .= file_get_contents( $f ); } return $log;`), /customer details of 20 orders in the POS for more than 30 days were removed/);
