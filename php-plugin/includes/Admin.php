@@ -76,6 +76,7 @@ final class Admin {
 		check_admin_referer( 'pos_sync_test_connection' );
 		$run = Runner::run( 'test_connection' );
 		if ( ! empty( $run['ok'] ) ) {
+			References::note_connected();
 			$account = (array) ( $run['result']['account'] ?? array() );
 			// Connected: read the pick-lists (shops, registers …) the settings choose from.
 			$lists  = Lookups::refresh();
