@@ -87,6 +87,7 @@ final class Admin {
 		Actions::guard( 'pos_sync_test_connection', Connection::CAPABILITY );
 		$run = Runner::run( 'test_connection' );
 		if ( ! empty( $run['ok'] ) ) {
+			References::note_connected();
 			$account = (array) ( $run['result']['account'] ?? array() );
 			// Connected: read the pick-lists (shops, registers …) the settings choose from.
 			$lists  = Lookups::refresh();

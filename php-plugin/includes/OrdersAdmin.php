@@ -109,11 +109,25 @@ final class OrdersAdmin {
 					'desc_tip' => __( 'Order statuses (comma separated) at which an order is sent to the POS.', 'pos-sync' ),
 				),
 				array(
-					'title'    => __( 'Reference prefix', 'pos-sync' ),
-					'id'       => $field( 'reference_prefix' ),
-					'type'     => 'text',
-					'value'    => (string) $s['reference_prefix'],
-					'desc_tip' => __( 'POS reference number = prefix + order number (refunds: prefix + R + refund ID). Change it only before the first order is sent.', 'pos-sync' ),
+					'title'             => __( 'Reference prefix', 'pos-sync' ),
+					'id'                => $field( 'reference_prefix' ),
+					'type'              => 'text',
+					'value'             => References::prefix(),
+					'desc'              => References::prefix_locked() ? __( 'Orders were handed to the POS with this prefix, so it can no longer change (each row keeps the reference it was made with).', 'pos-sync' ) : __( 'Unique to this site by default; it can change only until the first order is handed to the POS.', 'pos-sync' ),
+					'desc_tip'          => __( 'POS reference number = prefix + order number (refunds: prefix + R + refund ID), stored when the order\'s row is made.', 'pos-sync' ),
+					'custom_attributes' => References::prefix_locked() ? array( 'readonly' => 'readonly' ) : array(),
+				),
+				array(
+					'title'       => __( 'Post orders created after', 'pos-sync' ),
+					'id'          => $field( 'orders_after' ),
+					'type'        => 'date',
+					'value'       => (string) $s['orders_after'],
+					'placeholder' => References::cutoff_date(),
+					'desc'        => sprintf(
+						/* translators: %s: date */
+						__( 'Orders created before this day are never posted and never hold stock. Empty: the day the connection was first made (%s).', 'pos-sync' ),
+						'' !== (string) get_option( References::CONNECTED_OPTION ) ? (string) get_option( References::CONNECTED_OPTION ) : __( 'not yet', 'pos-sync' )
+					),
 				),
 			),
 			array(

@@ -19,10 +19,11 @@ defined( 'ABSPATH' ) || exit;
 final class Outbox {
 
 	/**
-	 * pending → sending → posted | retry (retry_at_ms) | attention; cancelled never goes.
-	 * A row still `sending` whose lease is free or expired (Lease.php) was left by a run
-	 * that ended or died: it is due again (the core looks its reference up before
-	 * posting anything).
+	 * held → pending → sending → posted | retry (retry_at_ms) | attention; cancelled and
+	 * manual never go (Schema::STATES). A row still `sending` whose lease is free or
+	 * expired (Lease.php) was left by a run that ended or died: it is due again (the core
+	 * looks its reference up before posting anything); one with `cancel_requested` goes
+	 * with `lookup_only`.
 	 */
 	public const DUE_STATES = array( 'pending', 'sending', 'retry' );
 
@@ -32,77 +33,10 @@ final class Outbox {
 	public const BATCH = 50;
 
 	/**
-	 * Wires the order and refund hooks.
+	 * Wires the order and refund hooks (OrderLife.php, OrderEdits.php).
 	 */
 	public static function hooks(): void {
-		foreach ( Settings::paid_statuses() as $status ) {
-			add_action( 'woocommerce_order_status_' . $status, array( self::class, 'order_paid' ), 20, 1 );
-		}
-		add_action( 'woocommerce_refund_created', array( self::class, 'refund_created' ), 20, 2 );
-	}
-
-	/**
-	 * The POS reference number of an order (prefix + order number) or a refund (prefix + R + id).
-	 *
-	 * @param \WC_Abstract_Order $order_or_refund Order or refund.
-	 */
-	public static function reference( $order_or_refund ): string {
-		$prefix = (string) Settings::get( 'reference_prefix' );
-		if ( $order_or_refund instanceof \WC_Order_Refund ) {
-			return $prefix . 'R' . $order_or_refund->get_id();
-		}
-		return $prefix . $order_or_refund->get_order_number();
-	}
-
-	/**
-	 * An order became paid: one outbox row (idempotent on its reference).
-	 *
-	 * @param int $order_id Order.
-	 */
-	public static function order_paid( $order_id ): void {
-		$order = wc_get_order( $order_id );
-		if ( ! $order instanceof \WC_Order || $order instanceof \WC_Order_Refund ) {
-			return;
-		}
-		$payload = self::order_payload( $order );
-		$ledger  = array();
-		foreach ( $payload['lines'] as $line ) {
-			if ( (int) $line['product_id'] > 0 && (int) $line['qty'] > 0 ) {
-				$ledger[] = array( (int) $line['product_id'], $line['item_id'], -(int) $line['qty'] );
-			}
-		}
-		self::insert( 'order', self::reference( $order ), $order->get_id(), 0, $payload, $ledger );
-	}
-
-	/**
-	 * A refund was created (`woocommerce_refund_created`, whose arguments say whether it
-	 * restocked): one outbox row; restocked lines go to the ledger with + quantities.
-	 *
-	 * @param int   $refund_id Refund.
-	 * @param array $args      wc_create_refund() arguments.
-	 */
-	public static function refund_created( $refund_id, $args = array() ): void {
-		$refund = wc_get_order( $refund_id );
-		if ( ! $refund instanceof \WC_Order_Refund ) {
-			return;
-		}
-		$order = wc_get_order( $refund->get_parent_id() );
-		if ( ! $order instanceof \WC_Order ) {
-			return;
-		}
-		// Only refunds of orders the POS knows about (or will): those with an outbox row.
-		if ( ! self::row_by_reference( self::reference( $order ) ) ) {
-			return;
-		}
-		$restocked = ! empty( $args['restock_items'] );
-		$payload   = self::refund_payload( $refund, $order, $restocked );
-		$ledger    = array();
-		foreach ( $payload['lines'] as $line ) {
-			if ( $line['restock'] && (int) $line['qty'] > 0 && (int) $line['product_id'] > 0 ) {
-				$ledger[] = array( (int) $line['product_id'], $line['item_id'], (int) $line['qty'] );
-			}
-		}
-		self::insert( 'refund', self::reference( $refund ), $order->get_id(), $refund->get_id(), $payload, $ledger );
+		OrderLife::hooks();
 	}
 
 	/**
@@ -182,11 +116,12 @@ final class Outbox {
 	 * The raw facts of a refund (src/sync/orders.rs, RefundPayload): positive quantities
 	 * and amounts (tax included), whether each line was restocked.
 	 *
-	 * @param \WC_Order_Refund $refund    Refund.
-	 * @param \WC_Order        $order     Its order.
-	 * @param bool             $restocked WooCommerce restocked the refunded items.
+	 * @param \WC_Order_Refund $refund          Refund.
+	 * @param \WC_Order        $order           Its order.
+	 * @param bool             $restocked       WooCommerce restocked the refunded items.
+	 * @param string           $order_reference The order row's stored reference.
 	 */
-	public static function refund_payload( \WC_Order_Refund $refund, \WC_Order $order, bool $restocked ): array {
+	public static function refund_payload( \WC_Order_Refund $refund, \WC_Order $order, bool $restocked, string $order_reference ): array {
 		$lines = array();
 		foreach ( $refund->get_items( 'line_item' ) as $item ) {
 			$qty        = abs( (int) $item->get_quantity() );
@@ -210,58 +145,13 @@ final class Outbox {
 		return array(
 			'number'          => (string) $refund->get_id(),
 			'order_number'    => (string) $order->get_order_number(),
-			'order_reference' => self::reference( $order ),
+			'order_reference' => $order_reference,
 			'order_sale_id'   => null,
 			'amount'          => self::money( $amount ),
 			'reason'          => (string) $refund->get_reason(),
 			'lines'           => $lines,
 			'full'            => abs( (float) $order->get_total() - (float) $order->get_total_refunded() ) < 0.005 && abs( $amount - (float) $order->get_total() ) < 0.005,
 		);
-	}
-
-	/**
-	 * Inserts a row and its ledger lines once per reference.
-	 *
-	 * @param string $kind      order | refund.
-	 * @param string $reference POS reference number.
-	 * @param int    $order_id  Order.
-	 * @param int    $refund_id Refund (0 for an order).
-	 * @param array  $payload   Payload.
-	 * @param array  $ledger    [product id, item id, signed qty] each.
-	 */
-	private static function insert( string $kind, string $reference, int $order_id, int $refund_id, array $payload, array $ledger ): void {
-		global $wpdb;
-		$outbox = Schema::outbox();
-		$now    = current_time( 'mysql', true );
-		// INSERT IGNORE on the unique reference: a status set twice, or a hook fired twice, adds nothing.
-		$inserted = $wpdb->query(
-			$wpdb->prepare(
-				"INSERT IGNORE INTO {$outbox} (reference_number, kind, order_id, refund_id, state, attempts, payload, created_at, updated_at) VALUES (%s, %s, %d, %d, 'pending', 0, %s, %s, %s)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-				$reference,
-				$kind,
-				$order_id,
-				$refund_id,
-				wp_json_encode( $payload ),
-				$now,
-				$now
-			)
-		);
-		if ( 1 !== (int) $inserted ) {
-			return;
-		}
-		$outbox_id = (int) $wpdb->insert_id;
-		if ( $ledger ) {
-			$values = array();
-			foreach ( $ledger as list( $product_id, $item_id, $qty ) ) {
-				$values[] = null === $item_id
-					? $wpdb->prepare( '(%d, %d, NULL, %d)', $outbox_id, $product_id, $qty )
-					: $wpdb->prepare( '(%d, %d, %s, %d)', $outbox_id, $product_id, $item_id, $qty );
-			}
-			$lines = Schema::outbox_lines();
-			$wpdb->query( "INSERT INTO {$lines} (outbox_id, product_id, item_id, qty) VALUES " . implode( ',', $values ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.PreparedSQL.NotPrepared
-		}
-		/* translators: 1: order or refund, 2: reference number */
-		Log::info( sprintf( __( 'Outbox: %1$s %2$s recorded; it goes to the POS at the next run.', 'pos-sync' ), $kind, $reference ) );
 	}
 
 	/**
@@ -284,7 +174,7 @@ final class Outbox {
 	public static function rows_of_order( int $order_id ): array {
 		global $wpdb;
 		$outbox = Schema::outbox();
-		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT id, reference_number, kind, state, attempts, last_error, retry_at_ms, pos_sale_id, posted_at_ms FROM {$outbox} WHERE order_id = %d ORDER BY id", $order_id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return (array) $wpdb->get_results( $wpdb->prepare( "SELECT id, reference_number, kind, refund_id, part, state, released, cancel_requested, attempts, last_error, retry_at_ms, pos_sale_id, posted_at_ms, payload FROM {$outbox} WHERE order_id = %d ORDER BY id", $order_id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 	}
 
 	/**
@@ -294,7 +184,7 @@ final class Outbox {
 	 *
 	 * @param Lease $lease The run's lease.
 	 * @param int   $limit Rows at most.
-	 * @return array[] `{id, kind, reference, attempts, payload}`.
+	 * @return array[] `{id, kind, reference, attempts, payload, placed_at_ms, lookup_only}`.
 	 */
 	public static function claim_due( Lease $lease, int $limit = self::BATCH ): array {
 		$rows = $lease->claim( $limit );
@@ -310,11 +200,13 @@ final class Outbox {
 				$payload['order_sale_id'] = $order_row && '' !== (string) $order_row['pos_sale_id'] ? (string) $order_row['pos_sale_id'] : null;
 			}
 			$job[] = array(
-				'id'        => (string) $row['id'],
-				'kind'      => (string) $row['kind'],
-				'reference' => (string) $row['reference_number'],
-				'attempts'  => (int) $row['attempts'],
-				'payload'   => (object) $payload,
+				'id'           => (string) $row['id'],
+				'kind'         => (string) $row['kind'],
+				'reference'    => (string) $row['reference_number'],
+				'attempts'     => (int) $row['attempts'],
+				'payload'      => (object) $payload,
+				'placed_at_ms' => null === $row['placed_at_ms'] ? null : (int) $row['placed_at_ms'],
+				'lookup_only'  => (bool) (int) $row['cancel_requested'],
 			);
 		}
 		return $job;
@@ -377,6 +269,7 @@ final class Outbox {
 				! empty( $event['existing'] ) ? ' ' . __( '(found in the POS, not posted again)', 'pos-sync' ) : ''
 			)
 		);
+		OrderLife::after_posted( $id );
 	}
 
 	/**
@@ -427,7 +320,7 @@ final class Outbox {
 	 *
 	 * @param array $event Event.
 	 */
-	private static function not_held( array $event ): void {
+	public static function not_held( array $event ): void {
 		Log::warning(
 			sprintf(
 				/* translators: 1: event type, 2: reference number */

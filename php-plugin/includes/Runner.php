@@ -108,6 +108,9 @@ final class Runner {
 		self::locked(
 			0,
 			static function (): array {
+				// Rows the hooks failed to make are made before the sync reads the ledger.
+				References::note_connected();
+				Sweep::run();
 				$started = microtime( true );
 				$budget  = max( 5, (int) Settings::get( 'budget_seconds' ) );
 				$left    = static fn(): int => 1000 * max( 5, (int) ( $budget - ( microtime( true ) - $started ) ) );
@@ -493,6 +496,14 @@ final class Runner {
 				} catch ( \Throwable $e ) {
 					/* translators: 1: reference number, 2: database error */
 					return sprintf( __( 'Recording that %1$s is in the POS failed (%2$s); the next run looks it up again and records it then.', 'pos-sync' ), (string) ( $event['reference'] ?? '?' ), $e->getMessage() );
+				}
+				break;
+			case 'outbox_absent':
+				try {
+					OrderLife::apply_absent( $event, $this->lease ? $this->lease->token : '' );
+				} catch ( \Throwable $e ) {
+					/* translators: 1: reference number, 2: database error */
+					return sprintf( __( 'Recording that %1$s is not in the POS failed (%2$s); it is looked up again on the next run.', 'pos-sync' ), (string) ( $event['reference'] ?? '?' ), $e->getMessage() );
 				}
 				break;
 			case 'outbox_failed':

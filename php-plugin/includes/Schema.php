@@ -240,6 +240,12 @@ CREATE TABLE {$items} (
 		if ( '' !== $first && ! get_option( 'pos_sync_connected_on' ) ) {
 			add_option( 'pos_sync_connected_on', substr( $first, 0, 10 ), '', false );
 		}
+		// The prefix an upgraded shop posted with stays (the default is now per site).
+		$settings = (array) get_option( 'pos_sync_settings', array() );
+		if ( '' !== $first && '' === trim( (string) ( $settings['reference_prefix'] ?? '' ) ) ) {
+			$settings['reference_prefix'] = 'WEB-';
+			update_option( 'pos_sync_settings', $settings );
+		}
 	}
 
 	/**

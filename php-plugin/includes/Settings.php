@@ -45,7 +45,8 @@ final class Settings {
 	public static function order_defaults(): array {
 		return array(
 			'order_statuses'   => 'processing,completed',
-			'reference_prefix' => 'WEB-',
+			'reference_prefix' => '',
+			'orders_after'     => '',
 			'pos_shop_id'      => '',
 			'register_id'      => '',
 			'employee_id'      => '',
@@ -295,7 +296,17 @@ final class Settings {
 				$new['order_statuses'] = $statuses ? implode( ',', $statuses ) : self::order_defaults()['order_statuses'];
 			}
 		}
-		if ( array_key_exists( 'reference_prefix', $posted ) ) {
+		if ( array_key_exists( 'orders_after', $posted ) ) {
+			$date = trim( (string) $posted['orders_after'] );
+			if ( '' === $date || preg_match( '/^\d{4}-\d{2}-\d{2}$/', $date ) ) {
+				$new['orders_after'] = $date;
+			} else {
+				$errors[] = __( 'Post orders created after: a date like 2026-03-01, or empty for the day the connection was first made; the previous value is kept.', 'pos-sync' );
+			}
+		}
+		if ( array_key_exists( 'reference_prefix', $posted ) && trim( (string) $posted['reference_prefix'] ) !== References::prefix() && References::prefix_locked() ) {
+			$errors[] = __( 'The reference prefix cannot change once an order was handed to the POS; the previous value is kept.', 'pos-sync' );
+		} elseif ( array_key_exists( 'reference_prefix', $posted ) ) {
 			$prefix = trim( (string) $posted['reference_prefix'] );
 			if ( preg_match( '/^[A-Za-z0-9_\-]{0,20}$/', $prefix ) ) {
 				$new['reference_prefix'] = $prefix;

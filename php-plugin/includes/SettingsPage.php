@@ -235,6 +235,7 @@ final class SettingsPage extends \WC_Settings_Page {
 			\WC_Admin_Settings::add_error( $error );
 		}
 		if ( Settings::is_configured() ) {
+			References::note_connected();
 			Plugin::ensure_scheduled();
 		}
 		$this->do_update_options_action();

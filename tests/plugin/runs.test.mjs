@@ -40,7 +40,7 @@ if (skip) {
       fs.mkdirSync(fakeDir());
       fs.copyFileSync(path.join(REPO_ROOT, 'tests', 'plugin', 'fake-sidecar.mjs'), path.join(fakeDir(), 'sidecar.mjs'));
       await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args );
-        update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'fake-secret', 'reconcile_every' => 'off' ) );
+        update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'fake-secret', 'reconcile_every' => 'off', 'reference_prefix' => 'WEB-' ) );
         PosSync\\Settings::save_tokens( null, 'fake-refresh', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
       linked = await site.wpEval(`$out = array();
         foreach ( array( 'TEE' => '701', 'MUG' => '702' ) as $sku => $item ) {
