@@ -232,7 +232,6 @@ final class OrdersAdmin {
 	 */
 	public static function output_reconcile_now( $field ): void {
 		unset( $field );
-		$url   = wp_nonce_url( admin_url( 'admin-post.php?action=pos_sync_reconcile_now' ), 'pos_sync_reconcile_now' );
 		$state = Reconcile::state();
 		if ( $state['running'] ) {
 			/* translators: %s: date and time */
@@ -247,7 +246,7 @@ final class OrdersAdmin {
 		<tr valign="top">
 			<th scope="row" class="titledesc"><?php esc_html_e( 'Reconcile', 'pos-sync' ); ?></th>
 			<td class="forminp">
-				<a class="button" id="pos-sync-reconcile-now" href="<?php echo esc_url( $url ); ?>"><?php esc_html_e( 'Reconcile now', 'pos-sync' ); ?></a>
+				<?php echo Actions::button( 'pos_sync_reconcile_now', 'pos_sync_reconcile_now', __( 'Reconcile now', 'pos-sync' ), array(), array( 'id' => 'pos-sync-reconcile-now' ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- escaped by Actions::button. ?>
 				<p class="description" id="pos-sync-reconcile-status"><?php echo esc_html( $status ); ?></p>
 			</td>
 		</tr>
@@ -255,13 +254,10 @@ final class OrdersAdmin {
 	}
 
 	/**
-	 * admin-post: starts a pass (the next tick runs it) and goes back to the settings tab.
+	 * admin-post (POST): starts a pass (the next tick runs it) and goes back to the settings tab.
 	 */
 	public static function reconcile_now(): void {
-		if ( ! current_user_can( 'manage_woocommerce' ) ) {
-			wp_die( esc_html__( 'You are not allowed to start a reconcile.', 'pos-sync' ), '', array( 'response' => 403 ) );
-		}
-		check_admin_referer( 'pos_sync_reconcile_now' );
+		Actions::guard( 'pos_sync_reconcile_now' );
 		Reconcile::start();
 		Log::info( __( 'Full reconcile requested from the admin; it starts with the next run.', 'pos-sync' ) );
 		wp_safe_redirect( admin_url( 'admin.php?page=wc-settings&tab=pos_sync&pos_sync_reconcile=1' ) );

@@ -128,7 +128,7 @@ if (skip) {
     });
 
     test('GET on every action URL, even with a valid nonce, changes nothing and starts nothing', async () => {
-      const nonces = ['pos_sync_sync_now', 'pos_sync_full_reconcile', 'pos_sync_report_fix_all', 'pos_sync_report_fix_801', 'pos_sync_dry_run', 'pos_sync_test_connection', 'pos_sync_reconcile_now', 'pos_sync_retry_1', 'pos_sync_refresh_lookups'];
+      const nonces = ['pos_sync_sync_now', 'pos_sync_full_reconcile', 'pos_sync_report_fix_all', 'pos_sync_report_fix_801', 'pos_sync_dry_run', 'pos_sync_test_connection', 'pos_sync_reconcile_now', 'pos_sync_outbox_action', 'pos_sync_site_is_live', 'pos_sync_refresh_lookups'];
       const admin = await loginAs(site, 'admin', 'administrator', nonces);
       const urls = {
         pos_sync_sync_now: 'pos_sync_sync_now',
@@ -138,7 +138,8 @@ if (skip) {
         pos_sync_dry_run: 'pos_sync_dry_run',
         pos_sync_test_connection: 'pos_sync_test_connection',
         pos_sync_reconcile_now: 'pos_sync_reconcile_now',
-        'pos_sync_retry&outbox_id=1': 'pos_sync_retry_1',
+        'pos_sync_outbox_action&pos_sync_row=retry:1': 'pos_sync_outbox_action',
+        pos_sync_site_is_live: 'pos_sync_site_is_live',
         pos_sync_refresh_lookups: 'pos_sync_refresh_lookups',
       };
       const state = () => site.wpEval(`wp_cache_flush(); return array( PosSync\\Ledger::recheck_item_ids(), get_option( 'pos_sync_reconcile' ), get_option( 'pos_sync_background' ), get_option( 'pos_sync_lookups' ), wp_next_scheduled( 'pos_sync_background', array( 'sync' ) ) );`);
