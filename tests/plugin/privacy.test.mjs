@@ -38,7 +38,11 @@ if (skip) {
     // The POS confirmed a row (the sale_posted path of the runner).
     const posted = (rows, firstSaleId, customerId) =>
       site.wpEval(
-        `foreach ( $args as $event ) { PosSync\\Outbox::apply_posted( $event ); } return true;`,
+        `global $wpdb; foreach ( $args as $event ) {
+          // Held by this run's lease (Lease.php), as a post_orders run holds what it sends.
+          $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->prefix}pos_sync_outbox SET state = 'sending', claim_token = 'privacy-run', claimed_until_ms = %d WHERE id = %d", PosSync\\Ledger::now_ms() + 60000, $event['outbox_id'] ) );
+          PosSync\\Outbox::apply_posted( $event, 'privacy-run' );
+        } return true;`,
         rows.map((row, i) => ({ outbox_id: row.row_id, reference: row.reference, sale_id: String(firstSaleId + i), customer_id: customerId })),
       );
     const setState = (rows, state, extra = '') =>
