@@ -408,7 +408,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
       assert.equal(r3[1].image, null);
       assert.equal(r3[1].status, 'publish');
       const log = await php(`$log = ''; foreach ( glob( WC_LOG_DIR . 'pos-sync-*.log' ) as $f ) { $log .= file_get_contents( $f ); } return $log;`);
-      assert.match(log, /Image missing-file\.png of POS item:7 could not be downloaded/);
+      assert.match(log, /Image missing-file\.png of POS item:7 “Item 7” could not be downloaded \(the image host answered HTTP 404\)/);
       // The CDN has it again: the same listing (a replay, or the next change) attaches it.
       brokenImages.delete('missing-file');
       const r4 = await php(`$r = $apply( $args['events'] ); return array( $r, $show( $by_key( 'item:7' ) ) );`, { events: [event(noImage)] });
