@@ -237,7 +237,9 @@ test('publish: rate limit on, a paced import is never throttled', async () => {
 });
 
 test('publish: the sidecar reads no further POS page while PHP has not read what it emitted (backpressure)', async () => {
-  await control(emu, 'POST', 'reset', { seed: 'big:1500' });
+  // 1450 items: 15 pages, the last one short. (A last page that is full is followed by
+  // one more, empty read: the POS may leave `next` out of a full page, LIGHTSPEED.md.)
+  await control(emu, 'POST', 'reset', { seed: 'big:1450' });
   await control(emu, 'POST', 'config', { rate_limit: { enabled: false } });
   const job = await makeJob(emu, 'publish', { budget_ms: 60_000 });
   await control(emu, 'DELETE', 'log');
@@ -270,6 +272,6 @@ test('publish: the sidecar reads no further POS page while PHP has not read what
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
-  assert.equal(ofType(events, 'product').length, 1500, 'everything arrives once PHP reads again');
+  assert.equal(ofType(events, 'product').length, 1450, 'everything arrives once PHP reads again');
   assert.equal(await itemPages(), 15, 'each page read once');
 });
