@@ -1,6 +1,7 @@
 //! The flows between the POS and the web shop.
 
 pub mod ledger;
+pub mod listing_price;
 pub mod lookups;
 pub mod orders;
 pub mod products;

@@ -17,10 +17,11 @@
 use crate::job::{Event, Host, LogLevel, Settings};
 use crate::model::{
     parse_timestamp_ms, read_ecommerce, read_prices, Category, Fields, Image, Item,
-    ItemAttributeSet, ItemEcommerce, ItemPrice, Money, ParseError, Resource,
+    ItemAttributeSet, ItemEcommerce, ItemPrice, ParseError, Resource,
 };
 use crate::pos::lightspeed_r::{self as ls, ApiRequest, Archived, Endpoint, Filter, Query};
 use crate::session::{ApiError, Session};
+use crate::sync::listing_price::{self, prices};
 use crate::sync::stamp::{self, NextRead, Scan, Stamps};
 use crate::sync::stock::{self, ItemStock, StockSettings};
 use crate::transport::{Clock, Transport};
@@ -150,6 +151,10 @@ pub struct PublishConfig {
     /// (default `Sale`, a price level the merchant adds in Lightspeed).
     #[serde(default, deserialize_with = "de_or_default")]
     pub sale_price_level: Option<String>,
+    /// Name of the POS price level read when the chosen one has no price
+    /// above 0 (e.g. `MSRP`); none: such a listing is hidden `no_price`.
+    #[serde(default, deserialize_with = "de_or_default")]
+    pub fallback_price_level: Option<String>,
     /// The store's units (WooCommerce settings).
     #[serde(default, deserialize_with = "de_or_default")]
     pub units: Units,
@@ -452,8 +457,9 @@ pub struct Variation {
     /// Σ qoh over the selected shops − safety buffer (0 when archived),
     /// as in `stock` events: PHP subtracts the pending ledger.
     pub base: i64,
-    /// false: archived in the POS or not published (`publishToEcom` off
-    /// under the `ecom_flag` rule). PHP keeps the variation, disabled.
+    /// false: archived in the POS, not published (`publishToEcom` off
+    /// under the `ecom_flag` rule) or without a price above 0. PHP keeps the
+    /// variation, disabled.
     pub enabled: bool,
     pub pos_timestamp: String,
     pub fingerprint: String,
@@ -493,7 +499,7 @@ pub struct Listing {
     pub images: Vec<ListingImage>,
     /// `publish` or `hidden` (never deleted).
     pub visibility: String,
-    /// Why hidden: `archived`, `not_selected`, `no_variants`.
+    /// Why hidden: `archived`, `not_selected`, `no_variants`, `no_price`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden_reason: Option<String>,
     pub pos_timestamp: String,
@@ -544,7 +550,10 @@ fn plan_simple(pos: &PosItem, categories: &CategoryIndex, settings: &PlanSetting
     let (regular, sale) = prices(&item.prices, p);
     let (weight, dimensions) = physical(Some(&eco), None, p);
     let selected = selected_simple(pos, categories, &p.publish_rule);
-    let (visibility, reason) = visibility(item.archived, selected);
+    let (visibility, reason) = listing_price::unless_priceless(
+        visibility(item.archived, selected),
+        listing_price::sellable(regular.as_deref(), p),
+    );
     let base = base_of(item, &settings.stock);
     let mut images: Vec<&Image> = item.images.iter().collect();
     sort_images(&mut images);
@@ -648,8 +657,11 @@ fn plan_matrix(
             let mut imgs: Vec<&Image> = item.images.iter().collect();
             sort_images(&mut imgs);
             let image = imgs.first().map(|i| listing_image(i, &item.description));
-            let enabled =
-                !item.archived && !matrix.archived && (!ecom_rule || item.publish_to_ecom);
+            // A variant without a price is disabled; its siblings stay on sale.
+            let enabled = !item.archived
+                && !matrix.archived
+                && (!ecom_rule || item.publish_to_ecom)
+                && listing_price::sellable(regular.as_deref(), p);
             // A variant in another class than its matrix keeps its own.
             let own_class = tax_class(item.tax_class_id.as_deref(), p);
             let tax_class = if item.tax_class_id.is_none() || own_class == matrix_class {
@@ -684,7 +696,11 @@ fn plan_matrix(
         // Nothing to sell: a variable product without variations stays hidden.
         ("hidden".to_string(), Some("no_variants".to_string()))
     } else {
-        visibility(matrix.archived || all_archived, selected)
+        // Every variant disabled, none for archiving or the rule: none has a price.
+        listing_price::unless_priceless(
+            visibility(matrix.archived || all_archived, selected),
+            variations.iter().any(|v| v.enabled),
+        )
     };
 
     // The matrix's own images; without any, the first variation image.
@@ -830,32 +846,6 @@ fn base_of(item: &Item, stock_settings: &StockSettings) -> i64 {
         .first()
         .map(|l| l.base)
         .unwrap_or(0)
-}
-
-/// (regular, sale). Regular: the chosen level, Online falling back to
-/// Default when missing or 0. Sale: the sale price level when it is set,
-/// above 0 and below the regular price.
-fn prices(list: &[ItemPrice], p: &PublishConfig) -> (Option<String>, Option<String>) {
-    let find = |name: &str| -> Option<Money> {
-        list.iter()
-            .find(|x| x.use_type.trim().eq_ignore_ascii_case(name))
-            .map(|x| x.amount)
-    };
-    let default = find("Default");
-    let regular = match p.price_level {
-        PriceLevel::Default => default,
-        PriceLevel::Online => find("Online").filter(|m| m.cents > 0).or(default),
-    };
-    let sale_level = p
-        .sale_price_level
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or("Sale");
-    let sale = find(sale_level)
-        .filter(|s| s.cents > 0)
-        .filter(|s| regular.is_some_and(|r| s.cents < r.cents));
-    (regular.map(|m| m.to_string()), sale.map(|m| m.to_string()))
 }
 
 /// Weight and dimensions in the store's units; 0 or unreadable = not set.

@@ -6,6 +6,7 @@ mod lightspeed_tests;
 mod lookups_tests;
 mod model_tests;
 mod next_missing_tests;
+mod no_price_tests;
 mod orders_checks_tests;
 mod orders_fees_tests;
 mod orders_tests;
