@@ -79,6 +79,18 @@ final class Catalogue {
 	}
 
 	/**
+	 * Why the publish flow last hid a listing ('' when it did not, or never saw it).
+	 *
+	 * @param string $key Listing key (`item:ID`, `matrix:ID`).
+	 */
+	public static function reason_of( string $key ): string {
+		global $wpdb;
+		$table = Schema::catalogue();
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return (string) $wpdb->get_var( $wpdb->prepare( "SELECT hidden_reason FROM {$table} WHERE pos_key = %s AND visibility = 'hidden'", $key ) );
+	}
+
+	/**
 	 * Rows for the page.
 	 *
 	 * @param string $search Name or SKU contains.
@@ -345,6 +357,9 @@ final class Catalogue {
 				break;
 			case 'no_variants':
 				$why = __( 'a matrix without variants', 'pos-sync' );
+				break;
+			case NoPrice::REASON:
+				$why = NoPrice::reason_words();
 				break;
 			default:
 				$why = __( 'not chosen by the publish rule', 'pos-sync' );

@@ -61,6 +61,10 @@ final class ProductScreen {
 			}
 			/* translators: %s: POS item ID */
 			echo '<p class="pos-sync-item">' . esc_html( sprintf( __( 'POS item %s — its stock is set by the POS; a figure typed here is overwritten at the next sync.', 'pos-sync' ), $item ) ) . '</p>';
+			$subject = $id === (int) $post->ID ? $product : wc_get_product( $id );
+			if ( $subject && NoPrice::applies( $subject ) ) {
+				echo '<p class="pos-sync-no-price"><strong>' . esc_html( NoPrice::explained() ) . '</strong></p>';
+			}
 			if ( $reading ) {
 				echo '<table class="widefat striped pos-sync-shop-stock"><thead><tr><th>' . esc_html__( 'POS shop', 'pos-sync' ) . '</th><th>' . esc_html__( 'Stock', 'pos-sync' ) . '</th></tr></thead><tbody>';
 				foreach ( (array) $reading['shop_qoh'] as $shop => $qoh ) {

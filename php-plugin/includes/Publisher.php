@@ -152,7 +152,7 @@ final class Publisher {
 			'owned_fields'    => array(),
 			'link_by_sku'     => 'no',
 			'tax_class_map'   => array(),
-		);
+		) + NoPrice::setting_defaults();
 	}
 
 	/**
@@ -201,6 +201,7 @@ final class Publisher {
 		$new['publish_enabled'] = $choice( 'publish_enabled', array( 'yes', 'no' ) );
 		$new['publish_rule']    = $choice( 'publish_rule', array( 'ecom_flag', 'category', 'tag', 'manual' ) );
 		$new['price_level']     = $choice( 'price_level', array( 'default', 'online' ) );
+		NoPrice::validate_settings( $posted, $new, $errors );
 		$new['hidden_mode']     = $choice( 'hidden_mode', array( 'draft', 'hidden' ) );
 		$new['link_by_sku']     = $choice( 'link_by_sku', array( 'yes', 'no' ) );
 		$owned                  = $posted['owned_fields'] ?? array();
@@ -337,14 +338,16 @@ final class Publisher {
 		$weight    = (string) get_option( 'woocommerce_weight_unit', 'kg' );
 		$dimension = (string) get_option( 'woocommerce_dimension_unit', 'cm' );
 		return array(
-			'publish_rule' => $rule,
-			'price_level'  => 'online' === $s['price_level'] ? 'online' : 'default',
-			'units'        => array(
+			'publish_rule'         => $rule,
+			'price_level'          => 'online' === $s['price_level'] ? 'online' : 'default',
+			// Read when the level above has no price above 0; null: hide (PROTOCOL.md).
+			'fallback_price_level' => NoPrice::job_setting(),
+			'units'                => array(
 				'weight'    => in_array( $weight, array( 'kg', 'g', 'lbs', 'oz' ), true ) ? $weight : 'kg',
 				'dimension' => in_array( $dimension, array( 'm', 'cm', 'mm', 'in', 'yd' ), true ) ? $dimension : 'cm',
 			),
-			'owned_by_woo' => self::owned_fields(),
-			'tax_classes'  => (object) self::tax_class_map(),
+			'owned_by_woo'         => self::owned_fields(),
+			'tax_classes'          => (object) self::tax_class_map(),
 		);
 	}
 
@@ -444,6 +447,7 @@ final class Publisher {
 					'online'  => __( 'POS Online price (Default when it is missing)', 'pos-sync' ),
 				),
 			),
+			NoPrice::settings_field( $field ),
 		);
 		$fields = array_merge( $fields, self::tax_fields( $field ) );
 		array_push(

@@ -237,7 +237,8 @@ final class Report {
 	}
 
 	/**
-	 * A published listing the POS no longer offers (archived, or not selected for the web).
+	 * A published listing the POS no longer offers (archived, not selected for the web, or
+	 * without a price).
 	 *
 	 * @param \WC_Product $product Product.
 	 */
@@ -247,6 +248,9 @@ final class Report {
 			return null;
 		}
 		if ( 'publish' !== $owner->get_status( 'edit' ) || 'hidden' === $owner->get_catalog_visibility( 'edit' ) || ( $product->get_parent_id() && 'publish' !== $product->get_status( 'edit' ) ) ) {
+			if ( NoPrice::applies( $product ) ) {
+				return NoPrice::explained();
+			}
 			return __( 'POS item archived or not published to the web: the listing is hidden, its stock is still kept.', 'pos-sync' );
 		}
 		return null;
