@@ -282,6 +282,7 @@ final class OrderLife {
 			return true;
 		}
 		$payload = Outbox::refund_payload( $refund, $order, ! empty( $args['restock_items'] ), (string) $row['reference_number'] );
+		$full    = self::full_return( $order->get_id() );
 		$id      = OutboxRows::insert(
 			array(
 				'kind'         => 'refund',
@@ -296,7 +297,32 @@ final class OrderLife {
 			),
 			OutboxRows::refund_ledger( $payload )
 		);
+		if ( $id && $full ) {
+			// The POS got everything back already (a cancel or refunded status after posting):
+			// a second return would count the units twice there, and its hold would keep them
+			// on the web that the POS does not have.
+			/* translators: 1: refund id, 2: order number, 3: reference number of the full return */
+			OutboxRows::release( $id, sprintf( __( 'Refund %1$d of order #%2$s is not sent to the POS: the whole order went back to the POS already with the return %3$s.', 'pos-sync' ), $refund->get_id(), $order->get_order_number(), (string) $full['reference_number'] ) );
+		}
 		return null !== $id;
+	}
+
+	/**
+	 * The return of a whole order after posting (a cancel, or refunded without a refund
+	 * object) that stands: not released before it was sent.
+	 *
+	 * @param int $order_id Order.
+	 */
+	private static function full_return( int $order_id ): ?array {
+		foreach ( OutboxRows::of_order( $order_id ) as $row ) {
+			if ( 'refund' === $row['kind'] && 0 === (int) $row['refund_id'] && (int) $row['part'] > 0 && ( ! (int) $row['released'] || null !== $row['posted_at_ms'] ) ) {
+				$payload = json_decode( (string) $row['payload'], true );
+				if ( ! empty( $payload['full'] ) ) {
+					return $row;
+				}
+			}
+		}
+		return null;
 	}
 
 	/**
