@@ -489,7 +489,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
     });
 
     test('publish settings are validated and become the job settings', async () => {
-      const r = await php(`$errors = PosSync\\Settings::save_form( array( 'publish_enabled' => 'yes', 'publish_rule' => 'manual', 'publish_ids' => '12, matrix:3, x9', 'price_level' => 'online', 'hidden_mode' => 'hidden', 'owned_fields' => array( 'images', 'bogus' ), 'link_by_sku' => 'no', 'budget_seconds' => '25', 'log_days' => '90', 'safety_buffer' => '0' ) );
+      const r = await php(`$errors = PosSync\\Settings::save_form( array( 'publish_enabled' => 'yes', 'publish_rule' => 'manual', 'publish_ids' => '12, matrix:3, x9', 'price_level' => 'online', 'fallback_price_level' => '  MSRP ', 'hidden_mode' => 'hidden', 'owned_fields' => array( 'images', 'bogus' ), 'link_by_sku' => 'no', 'budget_seconds' => '25', 'log_days' => '90', 'safety_buffer' => '0' ) );
         update_option( 'woocommerce_weight_unit', 'g' ); update_option( 'woocommerce_dimension_unit', 'cm' );
         return array( $errors, PosSync\\Publisher::job_settings() );`);
       assert.equal(r[0].length, 2, JSON.stringify(r[0]));
@@ -498,6 +498,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
       assert.deepEqual(r[1], {
         publish_rule: { by: 'manual', item_ids: ['12'], matrix_ids: ['3'] },
         price_level: 'online',
+        fallback_price_level: 'MSRP',
         units: { weight: 'g', dimension: 'cm' },
         owned_by_woo: ['images'],
         tax_classes: {},
