@@ -181,6 +181,23 @@ if (skip) {
       assert.deepEqual(rows.map((r) => [r.reference_number, r.state, r.ledger, JSON.parse(r.payload).lines[0].qty]), [[`WEB-${o.number}`, 'pending', `${linked.HAT}:-2`, 2]]);
     });
 
+    test('an order edited while its sale is in flight: the added units are held at once (a new POS reading cannot give them back) and go to the POS once the sale is confirmed', { timeout: 120_000 }, async () => {
+      const o = await order('processing', [{ product_id: linked.TEE, quantity: 1 }]);
+      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Ledger::now_ms(), $args ) ); return true;`, o.id);
+      await site.rest('PUT', `/wc/v3/orders/${o.id}`, { line_items: [{ product_id: linked.MUG, quantity: 1 }] });
+      let rows = await php(`return $rows( $args );`, o.id);
+      assert.deepEqual(rows.map((r) => [r.reference_number, r.state, r.ledger]), [[`WEB-${o.number}`, 'sending', `${linked.TEE}:-1`], [`WEB-${o.number}-E1`, 'held', `${linked.MUG}:-1`]], 'the added mug holds its unit from the edit on');
+      // The sale is confirmed: the held edit goes to the POS, once.
+      const own = rows[0];
+      fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok', events: [{ type: 'sale_posted', v: 1, outbox_id: own.id, reference: own.reference_number, sale_id: '7990', customer_id: '1', existing: false }] } } });
+      await tick();
+      rows = await php(`return $rows( $args );`, o.id);
+      assert.deepEqual(rows.map((r) => [r.reference_number, r.state]), [[`WEB-${o.number}`, 'posted'], [`WEB-${o.number}-E1`, 'pending']], 'no second edit row');
+      fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok' } } });
+      await tick();
+      assert.ok(jobs('post_orders').at(-1).outbox.some((r) => r.reference === `WEB-${o.number}-E1`), 'the edit is sent');
+    });
+
     test('posted then cancelled: one return row of every unit, exactly once', { timeout: 60_000 }, async () => {
       const o = await order('processing', [{ product_id: linked.MUG, quantity: 1 }]);
       await php(`global $wpdb; $wpdb->query( "UPDATE {$ob} SET state = 'posted', first_attempt_at_ms = 1, posted_at_ms = 2, pos_sale_id = '900' WHERE order_id = " . (int) $args ); return true;`, o.id);
