@@ -49,7 +49,9 @@ final class OrderBox {
 		}
 		switch ( $state ) {
 			case 'held':
-				return __( 'Held for stock — sent when paid', 'pos-sync' );
+				return (int) ( $row['part'] ?? 0 ) > 0
+					? __( 'Held for stock — sent once the order\'s sale is confirmed by the POS', 'pos-sync' )
+					: __( 'Held for stock — sent when paid', 'pos-sync' );
 			case 'pending':
 				return __( 'Waiting to be sent to the POS', 'pos-sync' );
 			case 'sending':

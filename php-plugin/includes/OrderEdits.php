@@ -101,10 +101,14 @@ final class OrderEdits {
 			}
 			return;
 		}
+		$in_flight = false;
 		foreach ( $rows as $row ) {
 			if ( 'order' === $row['kind'] && 'posted' !== $row['state'] && null === $row['posted_at_ms'] && ! (int) $row['released'] && null !== $row['first_attempt_at_ms'] ) {
-				return; // Sent, not settled: its sale_posted brings the rest.
+				$in_flight = true;
 			}
+		}
+		if ( ! $in_flight ) {
+			self::release_held_edits( $rows );
 		}
 		$held    = self::held_by_pos( $rows );
 		$current = array();
@@ -130,6 +134,17 @@ final class OrderEdits {
 		}
 		/* translators: %s: order number */
 		$why = sprintf( __( 'Order #%s was edited after it was posted', 'pos-sync' ), $order->get_order_number() );
+		if ( $in_flight ) {
+			// A sale is on its way and its answer is not in: WooCommerce has taken the added
+			// units already, so they are held now (a POS reading cannot give them back) and
+			// sent once the sale is confirmed. Removed units wait: the sale in flight still
+			// holds them (never an oversell), and its sale_posted sends their return.
+			if ( $added ) {
+				/* translators: %s: order number */
+				self::add_sale( $order, $own, $added, sprintf( __( 'Order #%s was edited while its sale was on its way to the POS', 'pos-sync' ), $order->get_order_number() ), 'held' );
+			}
+			return;
+		}
 		if ( $added ) {
 			self::add_sale( $order, $own, $added, $why );
 		}
@@ -257,7 +272,7 @@ final class OrderEdits {
 	 * @param array     $lines Added lines.
 	 * @param string    $why   What happened.
 	 */
-	private static function add_sale( \WC_Order $order, array $own, array $lines, string $why ): void {
+	private static function add_sale( \WC_Order $order, array $own, array $lines, string $why, string $state = 'pending' ): void {
 		$part    = OutboxRows::next_part( $order->get_id() );
 		$ref     = References::for_part( (string) $own['reference_number'], 'E', $part );
 		$payload = Outbox::order_payload( $order );
@@ -287,7 +302,7 @@ final class OrderEdits {
 				'reference'    => $ref,
 				'order_id'     => $order->get_id(),
 				'part'         => $part,
-				'state'        => 'pending',
+				'state'        => $state,
 				'payload'      => $payload,
 				'placed_at_ms' => Ledger::now_ms(),
 				'number'       => $order->get_order_number(),
@@ -295,7 +310,23 @@ final class OrderEdits {
 			OutboxRows::order_ledger( $payload )
 		);
 		/* translators: 1: what happened, 2: reference number */
-		Log::info( sprintf( __( '%1$s: the added units go to the POS as %2$s.', 'pos-sync' ), $why, $ref ) );
+		Log::info( sprintf( 'held' === $state ? __( '%1$s: the added units are held and go to the POS as %2$s once its sale is confirmed.', 'pos-sync' ) : __( '%1$s: the added units go to the POS as %2$s.', 'pos-sync' ), $why, $ref ) );
+	}
+
+	/**
+	 * Edit sales held while the order's sale was in flight go to the POS now that nothing
+	 * of the order is in flight (they keep their reference and lines).
+	 *
+	 * @param array $rows The order's rows.
+	 */
+	private static function release_held_edits( array $rows ): void {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		foreach ( $rows as $row ) {
+			if ( 'order' === $row['kind'] && (int) $row['part'] > 0 && 'held' === $row['state'] && ! (int) $row['released'] ) {
+				$wpdb->query( $wpdb->prepare( "UPDATE {$outbox} SET state = 'pending', updated_at = %s WHERE id = %d AND state = 'held'", current_time( 'mysql', true ), (int) $row['id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			}
+		}
 	}
 
 	/**

@@ -144,6 +144,29 @@ if (skip) {
       assert.deepEqual([row.state, row.released], ['cancelled', '1']);
     });
 
+    test('cancelled while in flight with a refund waiting: outbox_absent releases the refund row too (the POS has no sale to return against)', { timeout: 120_000 }, async () => {
+      const o = await order('processing', [{ product_id: linked.HAT, quantity: 1 }]);
+      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Ledger::now_ms(), $args ) ); return true;`, o.id);
+      await site.rest('POST', `/wc/v3/orders/${o.id}/refunds`, { amount: '1.00', api_refund: false });
+      await site.rest('PUT', `/wc/v3/orders/${o.id}`, { status: 'cancelled' });
+      let rows = await php(`return $rows( $args );`, o.id);
+      const sale = rows.find((r) => r.kind === 'order');
+      const refund = rows.find((r) => r.kind === 'refund');
+      assert.ok(refund, 'the refund has its row');
+      assert.deepEqual([sale.state, sale.cancel_requested, refund.state, refund.released], ['sending', '1', 'pending', '0']);
+      // The core looks the sale up (absent) and cannot post a return of a sale the POS lacks.
+      fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok', events: [
+        { type: 'outbox_absent', v: 1, outbox_id: sale.id, reference: sale.reference_number },
+        { type: 'outbox_failed', v: 1, outbox_id: refund.id, reference: refund.reference_number, code: 'order_not_posted', message: `${refund.reference_number}: its order is not in the POS yet`, retry_at_ms: Date.now() + 60_000, attention: false },
+      ] } } });
+      await tick();
+      rows = await php(`return $rows( $args );`, o.id);
+      assert.deepEqual(rows.map((r) => [r.kind, r.state, r.released]), [['order', 'cancelled', '1'], ['refund', 'cancelled', '1']], 'nothing left waiting for a sale that will never be');
+      const seen = jobs('post_orders').length;
+      await tick();
+      assert.ok(!jobs('post_orders').slice(seen).some((j) => j.outbox.some((r) => r.id === refund.id)), 'the refund row is never sent again');
+    });
+
     test('a trashed order that was never sent is released', { timeout: 60_000 }, async () => {
       const o = await order('processing', [{ product_id: linked.HAT, quantity: 1 }]);
       await site.rest('DELETE', `/wc/v3/orders/${o.id}`);
@@ -156,6 +179,23 @@ if (skip) {
       await site.rest('PUT', `/wc/v3/orders/${o.id}`, { line_items: [{ id: line.id, product_id: linked.HAT, quantity: 2 }] });
       const rows = await php(`return $rows( $args );`, o.id);
       assert.deepEqual(rows.map((r) => [r.reference_number, r.state, r.ledger, JSON.parse(r.payload).lines[0].qty]), [[`WEB-${o.number}`, 'pending', `${linked.HAT}:-2`, 2]]);
+    });
+
+    test('an order edited while its sale is in flight: the added units are held at once (a new POS reading cannot give them back) and go to the POS once the sale is confirmed', { timeout: 120_000 }, async () => {
+      const o = await order('processing', [{ product_id: linked.TEE, quantity: 1 }]);
+      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Ledger::now_ms(), $args ) ); return true;`, o.id);
+      await site.rest('PUT', `/wc/v3/orders/${o.id}`, { line_items: [{ product_id: linked.MUG, quantity: 1 }] });
+      let rows = await php(`return $rows( $args );`, o.id);
+      assert.deepEqual(rows.map((r) => [r.reference_number, r.state, r.ledger]), [[`WEB-${o.number}`, 'sending', `${linked.TEE}:-1`], [`WEB-${o.number}-E1`, 'held', `${linked.MUG}:-1`]], 'the added mug holds its unit from the edit on');
+      // The sale is confirmed: the held edit goes to the POS, once.
+      const own = rows[0];
+      fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok', events: [{ type: 'sale_posted', v: 1, outbox_id: own.id, reference: own.reference_number, sale_id: '7990', customer_id: '1', existing: false }] } } });
+      await tick();
+      rows = await php(`return $rows( $args );`, o.id);
+      assert.deepEqual(rows.map((r) => [r.reference_number, r.state]), [[`WEB-${o.number}`, 'posted'], [`WEB-${o.number}-E1`, 'pending']], 'no second edit row');
+      fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok' } } });
+      await tick();
+      assert.ok(jobs('post_orders').at(-1).outbox.some((r) => r.reference === `WEB-${o.number}-E1`), 'the edit is sent');
     });
 
     test('posted then cancelled: one return row of every unit, exactly once', { timeout: 60_000 }, async () => {
