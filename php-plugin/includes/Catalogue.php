@@ -236,7 +236,7 @@ final class Catalogue {
 	// ------------------------------------------------------------------ the page
 
 	/**
-	 * Bulk actions (before any output): capability, nonce, then the picks.
+	 * Bulk actions (before any output): capability, POST only, nonce, then the picks.
 	 */
 	public static function handle_bulk(): void {
 		// phpcs:disable WordPress.Security.NonceVerification.Recommended -- checked below before anything changes.
@@ -250,7 +250,7 @@ final class Catalogue {
 		if ( ! current_user_can( 'manage_woocommerce' ) ) {
 			wp_die( esc_html__( 'You are not allowed to choose what is published.', 'pos-sync' ), '', array( 'response' => 403 ) );
 		}
-		check_admin_referer( 'bulk-pos_items' );
+		Actions::guard( 'bulk-pos_items' );
 		$keys = array_map( static fn( $k ) => sanitize_text_field( (string) $k ), (array) wp_unslash( $_REQUEST['pos_key'] ?? array() ) );
 		// phpcs:enable
 		if ( 'manual' !== Settings::get( 'publish_rule' ) ) {
@@ -298,7 +298,7 @@ final class Catalogue {
 		if ( ! Publisher::is_enabled() ) {
 			echo '<div class="notice notice-warning inline"><p>' . esc_html__( 'Publishing is off: this list fills once it is on and a run has read the POS catalogue.', 'pos-sync' ) . '</p></div>';
 		}
-		echo '<form method="get"><input type="hidden" name="post_type" value="product"><input type="hidden" name="page" value="' . esc_attr( self::SLUG ) . '">';
+		echo '<form method="post"><input type="hidden" name="post_type" value="product"><input type="hidden" name="page" value="' . esc_attr( self::SLUG ) . '">';
 		$table->views();
 		$table->search_box( __( 'Search name, SKU or POS ID', 'pos-sync' ), 'pos-sync-items' );
 		$table->display();

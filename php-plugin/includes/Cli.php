@@ -64,7 +64,7 @@ final class Cli {
 		foreach ( $s['runs'] as $kind => $run ) {
 			self::out( sprintf( '%s: %s at %s%s', $kind, ! empty( $run['ok'] ) ? 'ok' : 'failed', $when( $run['finished_at'] ?? 0 ), empty( $run['ok'] ) ? ' - ' . (string) $run['error'] : '' ) );
 		}
-		self::out( sprintf( 'outbox: %d waiting, %d needing attention, %d in the POS', $s['outbox']['pending'], $s['outbox']['attention'], $s['outbox']['posted'] ) );
+		self::out( sprintf( 'outbox: %d waiting, %d needing attention, %d in the POS, %d held for stock, %d cancelled, %d entered by hand', $s['outbox']['pending'], $s['outbox']['attention'], $s['outbox']['posted'], $s['outbox']['held'], $s['outbox']['cancelled'], $s['outbox']['manual'] ) );
 		self::out( 'token: ' . ( $s['token']['set'] ? 'saved, expires ' . $when( $s['token']['expires_at'] ) . ', last refresh ' . $when( $s['token']['refreshed_at'] ) : 'none' ) );
 		return $s;
 	}

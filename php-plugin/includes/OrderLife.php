@@ -282,6 +282,7 @@ final class OrderLife {
 			return true;
 		}
 		$payload = Outbox::refund_payload( $refund, $order, ! empty( $args['restock_items'] ), (string) $row['reference_number'] );
+		$full    = self::full_return( $order->get_id() );
 		$id      = OutboxRows::insert(
 			array(
 				'kind'         => 'refund',
@@ -296,7 +297,32 @@ final class OrderLife {
 			),
 			OutboxRows::refund_ledger( $payload )
 		);
+		if ( $id && $full ) {
+			// The POS got everything back already (a cancel or refunded status after posting):
+			// a second return would count the units twice there, and its hold would keep them
+			// on the web that the POS does not have.
+			/* translators: 1: refund id, 2: order number, 3: reference number of the full return */
+			OutboxRows::release( $id, sprintf( __( 'Refund %1$d of order #%2$s is not sent to the POS: the whole order went back to the POS already with the return %3$s.', 'pos-sync' ), $refund->get_id(), $order->get_order_number(), (string) $full['reference_number'] ) );
+		}
 		return null !== $id;
+	}
+
+	/**
+	 * The return of a whole order after posting (a cancel, or refunded without a refund
+	 * object) that stands: not released before it was sent.
+	 *
+	 * @param int $order_id Order.
+	 */
+	private static function full_return( int $order_id ): ?array {
+		foreach ( OutboxRows::of_order( $order_id ) as $row ) {
+			if ( 'refund' === $row['kind'] && 0 === (int) $row['refund_id'] && (int) $row['part'] > 0 && ( ! (int) $row['released'] || null !== $row['posted_at_ms'] ) ) {
+				$payload = json_decode( (string) $row['payload'], true );
+				if ( ! empty( $payload['full'] ) ) {
+					return $row;
+				}
+			}
+		}
+		return null;
 	}
 
 	/**
@@ -397,6 +423,36 @@ final class OrderLife {
 			return;
 		}
 		/* translators: %s: reference number */
-		OutboxRows::release( $id, sprintf( __( '%s is not in the POS: its order was cancelled, so it is never posted; its stock hold is released.', 'pos-sync' ), $ref ) );
+		$released = OutboxRows::release( $id, sprintf( __( '%s is not in the POS: its order was cancelled, so it is never posted; its stock hold is released.', 'pos-sync' ), $ref ) );
+		if ( $released && 'order' === $row['kind'] && 0 === (int) $row['part'] ) {
+			self::release_refunds_of_absent( (int) $row['order_id'], $ref, $token );
+		}
+	}
+
+	/**
+	 * The POS never had the order (its sale was looked up and is absent, and the order is
+	 * cancelled): a return has no sale to go against, so its refunds' rows not in the POS
+	 * are released — unsent ones, and ones this same run holds (their own failure answer
+	 * then finds them settled). A row held by another live run is left to that run.
+	 *
+	 * @param int    $order_id  Order.
+	 * @param string $reference The order's reference.
+	 * @param string $token     Claim token of the run.
+	 */
+	private static function release_refunds_of_absent( int $order_id, string $reference, string $token ): void {
+		global $wpdb;
+		$outbox = Schema::outbox();
+		foreach ( OutboxRows::of_order( $order_id ) as $refund ) {
+			if ( 'refund' !== $refund['kind'] || (int) $refund['released'] || null !== $refund['posted_at_ms'] ) {
+				continue;
+			}
+			$ours = 'sending' === $refund['state'] && ( (string) $refund['claim_token'] === $token || '' === (string) $refund['claim_token'] );
+			if ( ! $ours && ! in_array( $refund['state'], Schema::UNSENT_STATES, true ) ) {
+				continue;
+			}
+			$wpdb->query( $wpdb->prepare( "UPDATE {$outbox} SET claim_token = NULL, claimed_until_ms = NULL WHERE id = %d", (int) $refund['id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			/* translators: 1: reference number of the refund, 2: reference number of the order */
+			OutboxRows::release( (int) $refund['id'], sprintf( __( '%1$s is cancelled and never goes to the POS: its order %2$s is not in the POS and was cancelled, so there is no sale to return against.', 'pos-sync' ), $refund['reference_number'], $reference ) );
+		}
 	}
 }

@@ -297,6 +297,7 @@ final class OrdersAdmin {
 	 */
 	public static function state_label( string $state ): string {
 		$labels = array(
+			'held'      => __( 'held for stock — sent when paid', 'pos-sync' ),
 			'pending'   => __( 'waiting to be sent', 'pos-sync' ),
 			'sending'   => __( 'being sent', 'pos-sync' ),
 			'retry'     => __( 'failed, will retry', 'pos-sync' ),
@@ -324,33 +325,12 @@ final class OrdersAdmin {
 	}
 
 	/**
-	 * Renders the POS box: each row of the order (the sale, its returns) with its state.
+	 * Renders the POS box: each row of the order in words, with its buttons (OrderBox).
 	 *
 	 * @param mixed $post_or_order WP_Post (legacy) or WC_Order (HPOS).
 	 */
 	public static function order_box( $post_or_order ): void {
 		$order = $post_or_order instanceof \WC_Order ? $post_or_order : wc_get_order( $post_or_order instanceof \WP_Post ? $post_or_order->ID : 0 );
-		$rows  = $order ? Outbox::rows_of_order( $order->get_id() ) : array();
-		if ( ! $rows ) {
-			echo '<p class="pos-sync-order-state">' . esc_html__( 'Not sent to the POS (not paid yet).', 'pos-sync' ) . '</p>';
-			return;
-		}
-		echo '<ul class="pos-sync-order-rows">';
-		foreach ( $rows as $row ) {
-			printf(
-				'<li class="pos-sync-order-state" data-state="%1$s"><strong>%2$s</strong> %3$s: %4$s%5$s%6$s%7$s</li>',
-				esc_attr( (string) $row['state'] ),
-				esc_html( 'refund' === $row['kind'] ? __( 'Refund', 'pos-sync' ) : __( 'Sale', 'pos-sync' ) ),
-				esc_html( (string) $row['reference_number'] ),
-				esc_html( self::state_label( (string) $row['state'] ) ),
-				'' !== (string) $row['pos_sale_id'] ? ' — ' . esc_html(
-					/* translators: %s: POS sale ID */
-					sprintf( __( 'POS sale ID %s', 'pos-sync' ), (string) $row['pos_sale_id'] )
-				) : '',
-				'' !== (string) $row['last_error'] && 'posted' !== $row['state'] ? '<br><small>' . esc_html( (string) $row['last_error'] ) . '</small>' : '',
-				in_array( (string) $row['state'], array( 'attention', 'retry' ), true ) ? '<br>' . OutboxActions::row_buttons( $row ) : '' // Escaped there.
-			);
-		}
-		echo '</ul>';
+		OrderBox::render( $order instanceof \WC_Order ? $order : null );
 	}
 }

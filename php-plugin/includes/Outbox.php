@@ -316,11 +316,16 @@ final class Outbox {
 
 	/**
 	 * An event for a row this run no longer holds (its lease expired and another run
-	 * took the row, or the merchant resolved it): nothing changes; said in the log.
+	 * took the row, or the merchant resolved it): nothing changes; said in the log (not for
+	 * the failure of a row released while in flight, which is settled already).
 	 *
 	 * @param array $event Event.
 	 */
 	public static function not_held( array $event ): void {
+		$row = OutboxRows::by_id( (int) ( $event['outbox_id'] ?? 0 ) );
+		if ( $row && (int) $row['released'] && null === $row['posted_at_ms'] && 'outbox_failed' === ( $event['type'] ?? '' ) ) {
+			return; // Settled while in flight (cancelled, entered by hand): its failure changes nothing.
+		}
 		Log::warning(
 			sprintf(
 				/* translators: 1: event type, 2: reference number */

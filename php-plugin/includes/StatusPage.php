@@ -202,8 +202,11 @@ final class StatusPage {
 			'wp_cron_disabled' => defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON,
 			'outbox'     => array(
 				'pending'   => (int) ( ( $counts['pending'] ?? 0 ) + ( $counts['sending'] ?? 0 ) + ( $counts['retry'] ?? 0 ) ),
+				'held'      => (int) ( $counts['held'] ?? 0 ),
 				'attention' => (int) ( $counts['attention'] ?? 0 ),
 				'posted'    => (int) ( $counts['posted'] ?? 0 ),
+				'cancelled' => (int) ( $counts[ Schema::CANCELLED_STATE ] ?? 0 ),
+				'manual'    => (int) ( $counts['manual'] ?? 0 ),
 				'by_state'  => $counts,
 			),
 			'progress'   => (array) get_option( Runner::PROGRESS_OPTION, array() ),
@@ -237,8 +240,10 @@ final class StatusPage {
 			__( 'Last sync', 'pos-sync' )           => $s['last_run'] ? self::when( (int) $s['last_run']['finished_at'] ) . ( empty( $s['last_run']['ok'] ) ? ' — ' . __( 'failed', 'pos-sync' ) . ': ' . (string) $s['last_run']['error'] : '' ) : '—',
 			__( 'Next run', 'pos-sync' )            => self::when( $s['next_run'] ),
 			__( 'WP-Cron', 'pos-sync' )             => ( $s['wp_cron_disabled'] ? 'DISABLE_WP_CRON; ' : '' ) . ( $s['cron_late'] ? __( 'late', 'pos-sync' ) : __( 'ok', 'pos-sync' ) ),
+			__( 'Outbox held for stock', 'pos-sync' ) => (string) $s['outbox']['held'],
 			__( 'Outbox waiting', 'pos-sync' )      => (string) $s['outbox']['pending'],
 			__( 'Outbox needing attention', 'pos-sync' ) => (string) $s['outbox']['attention'],
+			__( 'Outbox cancelled', 'pos-sync' )    => (string) $s['outbox']['cancelled'],
 			__( 'Rechecks waiting', 'pos-sync' )    => (string) count( Ledger::recheck_item_ids( 100000 ) ),
 		);
 		echo '<table class="wc_status_table widefat" cellspacing="0" id="pos-sync-system-status"><thead><tr><th colspan="3" data-export-label="POS Sync"><h2>' . esc_html__( 'POS Sync', 'pos-sync' ) . '</h2></th></tr></thead><tbody>';
@@ -312,11 +317,14 @@ final class StatusPage {
 			'<p id="pos-sync-outbox-counts">%s</p>',
 			esc_html(
 				sprintf(
-					/* translators: 1: waiting, 2: needing attention, 3: in the POS */
-					__( '%1$d waiting to be sent, %2$d needing attention, %3$d in the POS.', 'pos-sync' ),
+					/* translators: 1: held, 2: waiting, 3: needing attention, 4: in the POS, 5: cancelled, 6: entered by hand */
+					__( '%1$d held for stock (sent when paid), %2$d waiting to be sent, %3$d needing attention, %4$d in the POS, %5$d cancelled (never sent), %6$d entered in the POS by hand.', 'pos-sync' ),
+					$s['outbox']['held'],
 					$s['outbox']['pending'],
 					$s['outbox']['attention'],
-					$s['outbox']['posted']
+					$s['outbox']['posted'],
+					$s['outbox']['cancelled'],
+					$s['outbox']['manual']
 				)
 			)
 		);

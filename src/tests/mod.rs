@@ -13,7 +13,7 @@ mod pacer_tests;
 mod products_tests;
 mod reader_fuzz_tests;
 mod session_tests;
-mod stock_model_tests;
+mod stock_model;
 mod stock_tests;
 
 use crate::job::{Event, Host};

@@ -6,20 +6,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+import { e2eSkip, startShop, SETTINGS_PAGE } from './shop.mjs';
 
-const ZIP = process.env.POS_SYNC_PLUGIN || path.join(REPO_ROOT, 'dist', 'pos-sync.zip');
-const EMULATOR = path.join(REPO_ROOT, 'js', 'emulator', 'server.mjs');
-const SIDECAR = path.join(REPO_ROOT, 'js', 'sidecar.mjs');
-
-let { skip } = await wordPressOrSkip();
-if (!skip) {
-  const missing = [ZIP, EMULATOR, SIDECAR].filter((f) => !fs.existsSync(f)).map((f) => path.relative(REPO_ROOT, f));
-  if (missing.length) {
-    if (process.env.POS_SYNC_REQUIRE_WP === '1') throw new Error(`POS_SYNC_REQUIRE_WP=1 but ${missing.join(', ')} missing (run \`npm run build\`)`);
-    skip = `SKIPPED (${missing.join(', ')} missing: run \`npm run build\`)`;
-  }
-}
+const skip = await e2eSkip();
 
 // Demo catalogue (js/emulator/seed.mjs): Classic Tee = item 1 (19.00), Crew Tee S Black = 7, M Black = 8 (24.00).
 const ITEM = { 'TEE-WHT': '1', 'CREW-S-BLK': '7', 'CREW-M-BLK': '8' };
@@ -27,33 +16,20 @@ const ITEM = { 'TEE-WHT': '1', 'CREW-S-BLK': '7', 'CREW-M-BLK': '8' };
 if (skip) {
   test(skip, { skip: true }, () => {});
 } else {
-  const { startEmulator } = await import(EMULATOR);
-
   describe('e2e: WooCommerce orders and refunds → POS sales and returns', () => {
+    let shop;
     let site;
-    let pos;
-    let grant;
-    const ids = {};
-    const control = async (name, body, method = 'POST') => {
-      const res = await fetch(`${pos.url}/_emulator/${name}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const json = await res.json();
-      assert.ok(res.ok, `${name}: ${JSON.stringify(json)}`);
-      return json;
-    };
-    const state = () => control('state', undefined, 'GET');
-    const posStock = (st, itemID) => st.tables.ItemShop.filter((r) => r.itemID === itemID && r.shopID !== '0').reduce((s, r) => s + Number(r.qoh), 0);
-    const salesWith = (st, ref) => st.tables.Sale.filter((s) => s.referenceNumber === ref);
-    const linesOf = (st, saleID) => st.tables.SaleLine.filter((l) => l.saleID === saleID);
-    const webStock = (id) => site.wpEval(`wp_cache_flush(); return wc_get_product( $args )->get_stock_quantity();`, id);
-    const outboxRow = (ref) => site.wpEval(`return PosSync\\Outbox::row_by_reference( $args );`, ref);
-    const tick = async () => {
-      await site.wpEval(`wp_clear_scheduled_hook( 'pos_sync_tick' ); wp_schedule_event( time() - 1, 'pos_sync_minute', 'pos_sync_tick' ); return true;`);
-      await site.runCron();
-      const runs = await site.wpEval(`return get_option( 'pos_sync_last_runs' );`);
-      assert.equal(runs.sync.ok, true, runs.sync.error);
-      return runs;
-    };
-    const settingsPage = '/wp-admin/admin.php?page=wc-settings&tab=pos_sync';
+    let ids;
+    let control;
+    let state;
+    let posStock;
+    let salesWith;
+    let linesOf;
+    let webStock;
+    let outboxRow;
+    let tick;
+    let buy;
+    const settingsPage = SETTINGS_PAGE;
     // The sidecar processes of this site (started by its PHP, so by this test).
     const sidecarPids = () => {
       const mine = path.join(site.wpDir, 'wp-content', 'plugins', 'pos-sync', 'sidecar', 'sidecar.mjs');
@@ -65,30 +41,10 @@ if (skip) {
         }
       }).map(Number);
     };
-    const saveSettings = async (fields) => {
-      const html = await (await site.adminFetch(settingsPage)).text();
-      const nonce = html.match(/name="_wpnonce" value="([^"]+)"/)[1];
-      const body = new URLSearchParams({ _wpnonce: nonce, _wp_http_referer: settingsPage, save: 'Save changes' });
-      for (const [k, v] of Object.entries(fields)) body.set(`pos_sync_settings[${k}]`, v);
-      return (await site.adminFetch(settingsPage, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).text();
-    };
-    const buy = (email, lines, extra = {}) =>
-      site.rest('POST', '/wc/v3/orders', {
-        status: 'processing',
-        set_paid: true,
-        payment_method: 'bacs',
-        payment_method_title: 'Bank transfer',
-        billing: { email, first_name: 'Grace', last_name: 'Hopper', phone: '555-0142', address_1: '1 Compiler Road', city: 'Arlington', state: 'VA', postcode: '22201', country: 'US' },
-        line_items: lines.map(([sku, quantity]) => ({ [sku.startsWith('CREW') ? 'variation_id' : 'product_id']: ids[sku], ...(sku.startsWith('CREW') ? { product_id: ids.CREW } : {}), quantity })),
-        ...extra,
-      });
 
     before(async () => {
-      pos = await startEmulator({ port: 0, seed: 'demo' });
-      site = await createSite({ plugin: ZIP, log: false });
-      Object.assign(
-        ids,
-        await site.wpEval(`$out = array();
+      shop = await startShop({
+        setup: `$out = array();
           $tee = new WC_Product_Simple(); $tee->set_name( 'Classic Tee' ); $tee->set_sku( 'TEE-WHT' ); $tee->set_regular_price( '19' ); $tee->set_manage_stock( true ); $tee->set_stock_quantity( 0 ); $out['TEE-WHT'] = $tee->save();
           $attr = new WC_Product_Attribute(); $attr->set_name( 'Size' ); $attr->set_options( array( 'S', 'M' ) ); $attr->set_variation( true ); $attr->set_visible( true );
           $crew = new WC_Product_Variable(); $crew->set_name( 'Crew Tee' ); $crew->set_attributes( array( $attr ) ); $out['CREW'] = $crew->save();
@@ -96,33 +52,13 @@ if (skip) {
             $v = new WC_Product_Variation(); $v->set_parent_id( $out['CREW'] ); $v->set_attributes( array( 'size' => $size ) ); $v->set_sku( $sku ); $v->set_regular_price( '24' ); $v->set_manage_stock( true ); $v->set_stock_quantity( 0 ); $out[ $sku ] = $v->save();
           }
           WC_Product_Variable::sync( $out['CREW'] );
-          return $out;`),
-      );
-      grant = await control('grant', {});
-      await saveSettings({
-        api_base: pos.apiBase,
-        token_url: pos.tokenUrl,
-        account_id: grant.account_id,
-        client_id: grant.client_id,
-        client_secret: grant.client_secret,
-        refresh_token: grant.refresh_token,
-        shop_ids: '',
-        safety_buffer: '0',
-        budget_seconds: '20',
-        reconcile_every: 'off',
-        pos_shop_id: '1',
-        register_id: '1',
-        employee_id: '3',
-        payment_types: 'default=7',
-        refund_item_id: '',
-        shipping_item_id: '',
-        reference_prefix: 'WEB-',
-      });
-      await tick(); // links the products by SKU and brings the POS stock
+          return $out;`,
+      }); // the first tick links the products by SKU and brings the POS stock
+      ({ site, ids, control, state, posStock, salesWith, linesOf, webStock, outboxRow, tick } = shop);
+      buy = (email, lines, extra) => shop.order(email, lines, extra);
     });
     after(async () => {
-      await site?.stop({ remove: !process.env.POS_SYNC_KEEP_SITE });
-      await pos?.close();
+      await shop?.stop();
     });
 
     let first;

@@ -313,7 +313,7 @@ if (skip) {
       assert.ok(tote, 'the tote is listed with a checkbox');
       assert.match(html, /Not on the web: not chosen by the publish rule/);
       const nonce = html.match(/id="_wpnonce" name="_wpnonce" value="([^"]+)"/)[1];
-      const res = await site.adminFetch(`${PAGE}&action=pos_sync_pick&pos_key[]=${tote[1]}&_wpnonce=${nonce}`);
+      const res = await site.adminFetch(PAGE, { method: 'POST', body: new URLSearchParams({ action: 'pos_sync_pick', 'pos_key[]': tote[1], _wpnonce: nonce }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       assert.equal(res.status, 302);
       const log = path.join(site.dir, writesLog);
       fs.rmSync(log, { force: true });

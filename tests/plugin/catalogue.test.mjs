@@ -53,7 +53,7 @@ if (skip) {
     const bulk = async (html, action, keys, { nonce } = {}) => {
       const body = new URLSearchParams({ action, _wpnonce: nonce ?? html.match(/id="_wpnonce" name="_wpnonce" value="([^"]+)"/)[1], _wp_http_referer: PAGE });
       for (const k of keys) body.append('pos_key[]', k);
-      return site.adminFetch(`${PAGE}&${body}`);
+      return site.adminFetch(PAGE, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     };
 
     before(async () => {
@@ -174,7 +174,7 @@ if (skip) {
       assert.deepEqual(jobs('publish').at(-1).replan, { item_ids: ['2', '1', '7', '9'], matrix_ids: ['3'] });
     });
 
-    test('picking refuses a missing or wrong nonce, a user without manage_woocommerce, and other rules', async () => {
+    test('picking refuses a missing or wrong nonce, a GET, a user without manage_woocommerce, and other rules', async () => {
       await setRule('manual', '2');
       const html = await page();
       for (const nonce of ['', '0123456789']) {
@@ -182,12 +182,17 @@ if (skip) {
         assert.equal(res.status, 403, `nonce "${nonce}"`);
       }
       assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'publish_ids' );`), '2');
+      // The same request as a link (GET), with a valid nonce: refused, nothing picked.
+      const link = new URLSearchParams({ action: 'pos_sync_pick', _wpnonce: html.match(/id="_wpnonce" name="_wpnonce" value="([^"]+)"/)[1], 'pos_key[]': 'item:4' });
+      const got = await site.adminFetch(`${PAGE}&${link}`);
+      assert.equal(got.status, 405, 'a bulk action opened as a link changes nothing');
+      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'publish_ids' );`), '2');
       const editor = await site.wpEval(`$uid = wp_insert_user( array( 'user_login' => 'ed3', 'user_pass' => wp_generate_password(), 'user_email' => 'ed3@example.com', 'role' => 'editor' ) );
         $exp = time() + DAY_IN_SECONDS; $token = WP_Session_Tokens::get_instance( $uid )->create( $exp );
         $cookies = array( AUTH_COOKIE => wp_generate_auth_cookie( $uid, $exp, 'auth', $token ), LOGGED_IN_COOKIE => wp_generate_auth_cookie( $uid, $exp, 'logged_in', $token ) );
         $_COOKIE[ LOGGED_IN_COOKIE ] = $cookies[ LOGGED_IN_COOKIE ]; wp_set_current_user( $uid );
         return array( 'cookie' => implode( '; ', array_map( fn( $k, $v ) => $k . '=' . $v, array_keys( $cookies ), $cookies ) ), 'nonce' => wp_create_nonce( 'bulk-pos_items' ) );`);
-      const res = await fetch(`${site.url}${PAGE}&action=pos_sync_pick&pos_key[]=item:4&_wpnonce=${editor.nonce}`, { redirect: 'manual', headers: { cookie: editor.cookie } });
+      const res = await fetch(`${site.url}${PAGE}`, { method: 'POST', body: new URLSearchParams({ action: 'pos_sync_pick', 'pos_key[]': 'item:4', _wpnonce: editor.nonce }), redirect: 'manual', headers: { cookie: editor.cookie, 'content-type': 'application/x-www-form-urlencoded' } });
       assert.equal(res.status, 403);
       assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'publish_ids' );`), '2');
       // Another rule: the action changes nothing and says why.

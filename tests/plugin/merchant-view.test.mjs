@@ -135,7 +135,7 @@ if (skip) {
       // The status page: flows, outbox, token health (never the token), buttons.
       const status = await page('/wp-admin/admin.php?page=pos-sync');
       assert.match(status, /data-flow="sync"><td>Stock from the POS<\/td><td>[^<]+<\/td><td>OK<\/td>/);
-      assert.match(status, /id="pos-sync-outbox-counts">1 waiting to be sent, 0 needing attention, 0 in the POS\./);
+      assert.match(status, /id="pos-sync-outbox-counts">0 held for stock \(sent when paid\), 1 waiting to be sent, 0 needing attention, 0 in the POS, 0 cancelled \(never sent\), 0 entered in the POS by hand\./);
       assert.match(status, /id="pos-sync-token">Refresh token saved\. Access token expires: \d{4}-.*Last refresh: \d{4}-/);
       assert.match(status, /id="pos-sync-full-reconcile"/);
     });
@@ -152,7 +152,7 @@ if (skip) {
       await site.wpEval(`global $wpdb; $wpdb->query( "UPDATE {$wpdb->prefix}pos_sync_outbox SET state = 'attention', attempts = 8, last_error = 'totals_mismatch: order total differs' WHERE id = 1" );
         update_option( 'pos_sync_publish_progress', array( 'done' => 40, 'total' => 160, 'rate' => 2.5, 'seconds_left' => 48, 'finished' => false, 'at' => time() ) ); return true;`);
       const html = await page('/wp-admin/admin.php?page=pos-sync');
-      assert.match(html, /id="pos-sync-outbox-counts">0 waiting to be sent, 1 needing attention, 0 in the POS\./);
+      assert.match(html, /id="pos-sync-outbox-counts">0 held for stock \(sent when paid\), 0 waiting to be sent, 1 needing attention, 0 in the POS, 0 cancelled \(never sent\), 0 entered in the POS by hand\./);
       assert.match(html, /totals_mismatch: order total differs.*<button type="submit" class="button button-small pos-sync-retry" form="pos-sync-outbox-form" name="pos_sync_row" value="retry:1">Retry now<\/button>/s);
       assert.match(html, /<progress id="pos-sync-import" max="160" value="40"[^>]*><\/progress>/);
       assert.match(html, /40 of 160 items; 2\.5 items\/s; 48 seconds left\./);

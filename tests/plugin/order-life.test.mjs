@@ -144,6 +144,29 @@ if (skip) {
       assert.deepEqual([row.state, row.released], ['cancelled', '1']);
     });
 
+    test('cancelled while in flight with a refund waiting: outbox_absent releases the refund row too (the POS has no sale to return against)', { timeout: 120_000 }, async () => {
+      const o = await order('processing', [{ product_id: linked.HAT, quantity: 1 }]);
+      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Ledger::now_ms(), $args ) ); return true;`, o.id);
+      await site.rest('POST', `/wc/v3/orders/${o.id}/refunds`, { amount: '1.00', api_refund: false });
+      await site.rest('PUT', `/wc/v3/orders/${o.id}`, { status: 'cancelled' });
+      let rows = await php(`return $rows( $args );`, o.id);
+      const sale = rows.find((r) => r.kind === 'order');
+      const refund = rows.find((r) => r.kind === 'refund');
+      assert.ok(refund, 'the refund has its row');
+      assert.deepEqual([sale.state, sale.cancel_requested, refund.state, refund.released], ['sending', '1', 'pending', '0']);
+      // The core looks the sale up (absent) and cannot post a return of a sale the POS lacks.
+      fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok', events: [
+        { type: 'outbox_absent', v: 1, outbox_id: sale.id, reference: sale.reference_number },
+        { type: 'outbox_failed', v: 1, outbox_id: refund.id, reference: refund.reference_number, code: 'order_not_posted', message: `${refund.reference_number}: its order is not in the POS yet`, retry_at_ms: Date.now() + 60_000, attention: false },
+      ] } } });
+      await tick();
+      rows = await php(`return $rows( $args );`, o.id);
+      assert.deepEqual(rows.map((r) => [r.kind, r.state, r.released]), [['order', 'cancelled', '1'], ['refund', 'cancelled', '1']], 'nothing left waiting for a sale that will never be');
+      const seen = jobs('post_orders').length;
+      await tick();
+      assert.ok(!jobs('post_orders').slice(seen).some((j) => j.outbox.some((r) => r.id === refund.id)), 'the refund row is never sent again');
+    });
+
     test('a trashed order that was never sent is released', { timeout: 60_000 }, async () => {
       const o = await order('processing', [{ product_id: linked.HAT, quantity: 1 }]);
       await site.rest('DELETE', `/wc/v3/orders/${o.id}`);

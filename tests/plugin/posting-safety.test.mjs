@@ -60,7 +60,7 @@ if (skip) {
       fs.copyFileSync(path.join(REPO_ROOT, 'tests', 'plugin', 'fake-sidecar.mjs'), path.join(fakeDir(), 'sidecar.mjs'));
       fake({ mode: 'ok' });
       await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args );
-        update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'fake-secret', 'reconcile_every' => 'off', 'pos_shop_id' => '1', 'register_id' => '1', 'employee_id' => '1', 'payment_types' => 'default=1' ) );
+        update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'fake-secret', 'reconcile_every' => 'off', 'pos_shop_id' => '1', 'register_id' => '1', 'employee_id' => '1', 'payment_types' => 'default=1', 'reference_prefix' => 'WEB-' ) );
         PosSync\\Settings::save_tokens( null, 'fake-refresh', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
       product = await site.wpEval(`$p = new WC_Product_Simple(); $p->set_name( 'Lamp' ); $p->set_sku( 'LAMP' ); $p->set_regular_price( '10' ); $p->set_manage_stock( true ); $p->set_stock_quantity( 10 );
         $id = $p->save(); update_post_meta( $id, '_pos_sync_item_id', '801' ); update_post_meta( $id, '_pos_sync_last_stock', '10' ); return $id;`);

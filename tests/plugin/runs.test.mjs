@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+import { press } from './forms.mjs';
 
 const { skip } = await wordPressOrSkip();
 
@@ -28,11 +29,7 @@ if (skip) {
     };
     const setting = (values) => site.wpEval(`update_option( 'pos_sync_settings', array_merge( get_option( 'pos_sync_settings', array() ), $args ) ); return true;`, values);
     const settingsPage = '/wp-admin/admin.php?page=wc-settings&tab=pos_sync';
-    const actionHref = async (id) => {
-      const html = await (await site.adminFetch(settingsPage)).text();
-      const m = html.match(new RegExp(`id="${id}" href="([^"]+)"`)) || html.match(new RegExp(`class="${id}" href="([^"]+)"`));
-      return m && m[1].replace(/&amp;|&#038;/g, '&');
-    };
+    const pressOnSettings = async (re) => press(site.adminFetch, await (await site.adminFetch(settingsPage)).text(), re);
     let linked;
 
     before(async () => {
@@ -115,9 +112,7 @@ if (skip) {
       const bad = await site.adminFetch('/wp-admin/admin-post.php?action=pos_sync_reconcile_now');
       assert.notEqual(bad.status, 302);
       assert.equal((await site.wpEval(`return PosSync\\Reconcile::state()['running'];`)), false);
-      const href = await actionHref('pos-sync-reconcile-now');
-      assert.ok(href, 'the button is on the settings tab');
-      const res = await site.adminFetch(href);
+      const res = await pressOnSettings(/id="pos-sync-reconcile-now"/);
       assert.equal(res.status, 302);
       assert.equal((await site.wpEval(`return PosSync\\Reconcile::state()['running'];`)), true);
       assert.match(await (await site.adminFetch(settingsPage)).text(), /A pass started at .* is under way/);
