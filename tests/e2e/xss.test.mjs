@@ -251,7 +251,6 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
       await sweep(page, '/wp-admin/edit.php?post_type=product&page=pos-sync-items', { see: ['Classic Tee', 'Crew Tee', 'TEE-WHT'] });
       await sweep(page, '/wp-admin/upload.php?mode=list', { see: ['classic-tee'] });
       await sweep(page, '/wp-admin/edit-tags.php?taxonomy=product_cat&post_type=product', { see: ['Apparel', 'T-Shirts'] });
-      await sweep(page, '/wp-admin/edit.php?post_type=product&page=product_attributes', { see: ['Size'] });
       await context.close();
     });
 
