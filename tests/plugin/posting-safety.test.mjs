@@ -175,7 +175,7 @@ if (skip) {
       assert.match(site.debugLog() + (await site.wpEval(`$f = glob( WP_CONTENT_DIR . '/uploads/wc-logs/pos-sync-*.log' ); return $f ? file_get_contents( end( $f ) ) : '';`)), new RegExp(`${r0.reference_number} \\(row ${r0.id}\\) resolved by admin: marked “entered in the POS by hand”`), 'an audit line');
       // The order box shows it in words.
       const screen = await (await site.adminFetch(`/wp-admin/admin.php?page=wc-orders&action=edit&id=${order.id}`)).text();
-      assert.match(screen, /entered in the POS by hand/);
+      assert.match(screen, /data-state="manual"[^>]*><strong>Sale<\/strong> [^:]+: <span class="pos-sync-order-words">Entered in the POS by hand</);
     });
 
     test('bulk: ticked parked rows cancelled at once (released, never posted); Retry makes a parked row due; a row being sent is left alone', async () => {

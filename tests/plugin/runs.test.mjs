@@ -239,7 +239,7 @@ if (skip) {
       // The order screen (HPOS) shows the POS sale ID and each row's state.
       const screen = await (await site.adminFetch(`/wp-admin/admin.php?page=wc-orders&action=edit&id=${order.id}`)).text();
       assert.match(screen, /id="pos-sync-order"/);
-      assert.match(screen, new RegExp(`WEB-${order.number}</strong>|WEB-${order.number}: in the POS — POS sale ID 5001`));
+      assert.match(screen, new RegExp(`<strong>Sale</strong> WEB-${order.number}: <span class="pos-sync-order-words">in the POS — POS sale ID 5001</span>`));
       assert.match(screen, /in the POS — POS sale ID 5001/);
       // Nothing was deleted.
       assert.equal(await site.wpEval(`global $wpdb; return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->prefix}pos_sync_outbox" );`), 3);
