@@ -15,21 +15,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+import { createSite, REPO_ROOT } from '../../scripts/lib/site.mjs';
+import { browserStackOrSkip, ZIP, EMULATOR, CHROMIUM } from './browser.mjs';
 
-const ZIP = process.env.POS_SYNC_PLUGIN || path.join(REPO_ROOT, 'dist', 'pos-sync.zip');
-const EMULATOR = path.join(REPO_ROOT, 'js', 'emulator', 'server.mjs');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const PLAYWRIGHT = path.join(REPO_ROOT, 'node_modules', 'playwright-core');
-
-let { skip } = await wordPressOrSkip();
-if (!skip) {
-  const missing = [ZIP, EMULATOR, CHROMIUM, PLAYWRIGHT].filter((f) => !fs.existsSync(f)).map((f) => path.relative(REPO_ROOT, f) || f);
-  if (missing.length) {
-    if (process.env.POS_SYNC_REQUIRE_WP === '1') throw new Error(`POS_SYNC_REQUIRE_WP=1 but ${missing.join(', ')} missing (run \`npm run build\`, install chromium)`);
-    skip = `SKIPPED (${missing.join(', ')} missing: run \`npm run build\` and install Debian's chromium)`;
-  }
-}
+const skip = await browserStackOrSkip();
 
 if (skip) {
   test(skip, { skip: true }, () => {});

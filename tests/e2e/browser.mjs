@@ -7,9 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
 
-export const ZIP = process.env.POS_SYNC_PLUGIN || path.join(REPO_ROOT, 'dist', 'pos-sync.zip');
-export const EMULATOR = path.join(REPO_ROOT, 'js', 'emulator', 'server.mjs');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+import { ZIP, EMULATOR } from './shop.mjs';
+
+export { ZIP, EMULATOR };
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PLAYWRIGHT = path.join(REPO_ROOT, 'node_modules', 'playwright-core');
 
 /** Why the browser tier cannot run here (a skip message), or null; POS_SYNC_REQUIRE_WP=1 makes it an error. */

@@ -5,21 +5,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createSite, wordPressOrSkip, REPO_ROOT } from '../../scripts/lib/site.mjs';
+import { createSite } from '../../scripts/lib/site.mjs';
+import { e2eSkip, ZIP, EMULATOR } from './shop.mjs';
 
-// POS_SYNC_PLUGIN: another build of the plugin (zip or folder) than dist/pos-sync.zip.
-const ZIP = process.env.POS_SYNC_PLUGIN || path.join(REPO_ROOT, 'dist', 'pos-sync.zip');
-const EMULATOR = path.join(REPO_ROOT, 'js', 'emulator', 'server.mjs');
-const SIDECAR = path.join(REPO_ROOT, 'js', 'sidecar.mjs');
-
-let { skip } = await wordPressOrSkip();
-if (!skip) {
-  const missing = [ZIP, EMULATOR, SIDECAR].filter((f) => !fs.existsSync(f)).map((f) => path.relative(REPO_ROOT, f));
-  if (missing.length) {
-    if (process.env.POS_SYNC_REQUIRE_WP === '1') throw new Error(`POS_SYNC_REQUIRE_WP=1 but ${missing.join(', ')} missing (run \`npm run build\`)`);
-    skip = `SKIPPED (${missing.join(', ')} missing: run \`npm run build\`)`;
-  }
-}
+const skip = await e2eSkip();
 
 // What a product looks like from WooCommerce's side (CLI, caches flushed).
 const SHOW_PHP = `
