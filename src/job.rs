@@ -1,10 +1,10 @@
 //! Jobs in, events out: the sidecar protocol of docs/PROTOCOL.md as types,
 //! and [`run`], which carries one job out.
 
+use crate::edge::transport::{Clock, Transport};
+use crate::flows::stock::{self, ItemShopCursor, StockLevel};
+use crate::pos::lightspeed_r::session::{ApiError, Session};
 use crate::pos::lightspeed_r::Endpoint;
-use crate::session::{ApiError, Session};
-use crate::sync::stock::{self, ItemShopCursor, StockLevel};
-use crate::transport::{Clock, Transport};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 use std::cell::RefCell;
@@ -53,7 +53,7 @@ pub struct Settings {
     pub safety_buffer: i64,
     /// Publish flow settings (`publish_rule`, `price_level`, `units` …).
     #[serde(flatten)]
-    pub publish: crate::sync::products::PublishConfig,
+    pub publish: crate::flows::products::PublishConfig,
 }
 
 // Never print the secret.
@@ -100,7 +100,7 @@ pub struct Cursors {
     #[serde(default)]
     pub reconcile: Option<ReconcileCursor>,
     #[serde(default)]
-    pub publish: Option<crate::sync::products::PublishCursor>,
+    pub publish: Option<crate::flows::products::PublishCursor>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -119,7 +119,7 @@ pub struct Job {
     pub recheck_item_ids: Vec<String>,
     /// Listings to plan again before the incremental read (publish jobs).
     #[serde(default)]
-    pub replan: crate::sync::products::Replan,
+    pub replan: crate::flows::products::Replan,
     /// The only hosts requests may go to (`"host"` or `"host:port"`); empty:
     /// the hosts of `settings.api_base` and `settings.token_url`.
     #[serde(default)]
@@ -260,7 +260,7 @@ pub enum Event {
     /// One WooCommerce listing (`sync::products`), with the publish
     /// cursor PHP stores in the same transaction.
     Product {
-        product: Box<crate::sync::products::Listing>,
+        product: Box<crate::flows::products::Listing>,
         /// Absent for a listing planned again on request (`replan`): the
         /// cursor does not move.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -268,7 +268,7 @@ pub enum Event {
     },
     /// The settings page's pick-lists (`sync::lookups`).
     Lookups {
-        lookups: crate::sync::lookups::Lookups,
+        lookups: crate::flows::lookups::Lookups,
     },
     /// Only a cursor moved (nothing to write).
     Cursor {
@@ -465,7 +465,7 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
     }
     // post_orders reads its own settings and outbox (sync::orders).
     let order_job = match job.get("kind").and_then(Value::as_str) {
-        Some("post_orders") => Some(crate::sync::orders::OrderJob::from_job(&job)),
+        Some("post_orders") => Some(crate::flows::orders::OrderJob::from_job(&job)),
         _ => None,
     };
     let job = match Job::from_value(job) {
@@ -508,7 +508,7 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
 
     let outcome = match job.kind {
         JobKind::TestConnection => test_connection(&mut session, &job).await,
-        JobKind::Publish => crate::sync::products::run_publish(
+        JobKind::Publish => crate::flows::products::run_publish(
             &mut session,
             &job.settings,
             job.cursors.publish.clone(),
@@ -532,13 +532,13 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
                 .map(|s| (s, None))
         }
         JobKind::PostOrders => match &order_job {
-            Some(o) => crate::sync::orders::run(&mut session, o)
+            Some(o) => crate::flows::orders::run(&mut session, o)
                 .await
                 .map(|s| (s, None)),
             // Read above whenever the kind is post_orders.
             None => Ok((json!({"rows": 0, "done": true}), None)),
         },
-        JobKind::Lookups => crate::sync::lookups::run_lookups(&mut session)
+        JobKind::Lookups => crate::flows::lookups::run_lookups(&mut session)
             .await
             .map(|s| (s, None))
             .map_err(|e| (e, json!({}))),

@@ -1,23 +1,18 @@
 //! POS Sync core: every business rule of the connector, with no I/O of its own.
 //!
-//! - [`model`]: Lightspeed resources, read defensively.
-//! - [`pos::lightspeed_r`]: requests as values, answers read back.
-//! - [`transport`]: the HTTP and clock traits the host implements.
-//! - [`allowed_hosts`]: the only hosts a job may send requests to.
-//! - [`pacer`]: rate pacing and retry decisions.
-//! - [`session`]: an authorised, paced conversation.
-//! - [`sync::stock`]: the stock flow.
+//! Layers, arrows pointing down only:
 //! - [`job`]: the sidecar protocol and the job runner.
+//! - [`flows`]: stock, publish, orders and refunds, lookups, the ledger rule.
+//! - [`pos`]: the point-of-sale APIs; [`pos::lightspeed_r`] is R-Series
+//!   (its model, requests, pacer and session).
+//! - [`edge`]: the HTTP and clock traits the host implements, and the only
+//!   hosts a job may send requests to.
 //! - `wasm`: the WebAssembly boundary (wasm32 only).
 
-pub mod allowed_hosts;
+pub mod edge;
+pub mod flows;
 pub mod job;
-pub mod model;
-pub mod pacer;
 pub mod pos;
-pub mod session;
-pub mod sync;
-pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

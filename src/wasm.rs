@@ -5,8 +5,8 @@
 //!    now() -> ms, sleep(ms) -> Promise, random() -> [0,1) }`
 //! and returns a Promise of the final `result` event.
 
+use crate::edge::transport::{Clock, HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::job::{self, Event, Host};
-use crate::transport::{Clock, HttpRequest, HttpResponse, Method, Transport, TransportError};
 use futures::future::{select, Either};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;

@@ -1,6 +1,6 @@
 //! The core sends requests only to the job's allowed hosts (issue 12).
 use super::*;
-use crate::allowed_hosts::AllowedHosts;
+use crate::edge::allowed_hosts::AllowedHosts;
 use crate::job;
 use futures::executor::block_on;
 use serde_json::json;

@@ -1,5 +1,5 @@
+use crate::edge::transport::{HttpResponse, Method};
 use crate::pos::lightspeed_r::*;
-use crate::transport::{HttpResponse, Method};
 use serde_json::json;
 
 fn ep() -> Endpoint {

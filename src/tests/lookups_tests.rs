@@ -1,7 +1,7 @@
 use super::*;
+use crate::flows::lookups::{lookups_from, Choice};
 use crate::job;
-use crate::model::{Employee, PaymentType, Register, Shop, TaxClass};
-use crate::sync::lookups::{lookups_from, Choice};
+use crate::pos::lightspeed_r::model::{Employee, PaymentType, Register, Shop, TaxClass};
 use futures::executor::block_on;
 use serde_json::json;
 

@@ -17,8 +17,8 @@ mod session_tests;
 mod stock_model;
 mod stock_tests;
 
+use crate::edge::transport::{Clock, HttpRequest, HttpResponse, Transport, TransportError};
 use crate::job::{Event, Host};
-use crate::transport::{Clock, HttpRequest, HttpResponse, Transport, TransportError};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;

@@ -1,4 +1,4 @@
-use crate::model::*;
+use crate::pos::lightspeed_r::model::*;
 use crate::pos::lightspeed_r::{read_accounts, read_item_shops, read_items, read_page};
 
 const ITEM_ONE: &str = r#"{"@attributes":{"count":"1","offset":"0","limit":"100","next":"","previous":""},

@@ -3,9 +3,9 @@
 //! cursor; only a page shorter than the limit without `next` ends a pass.
 
 use super::*;
+use crate::flows::stamp::{NextRead, Scan, StampRow, Stamps};
 use crate::job;
 use crate::pos::lightspeed_r::MAX_PAGE;
-use crate::sync::stamp::{NextRead, Scan, StampRow, Stamps};
 use futures::executor::block_on;
 use serde_json::json;
 

@@ -4,8 +4,8 @@
 //! before hiding; a price back in the POS publishes the listing again.
 
 use super::orders_checks_tests::recorded;
-use crate::model::{ItemAttributeSet, Resource};
-use crate::sync::products::*;
+use crate::flows::products::*;
+use crate::pos::lightspeed_r::model::{ItemAttributeSet, Resource};
 use serde_json::{json, Value};
 
 fn categories() -> CategoryIndex {

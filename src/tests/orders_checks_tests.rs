@@ -4,8 +4,8 @@
 //! answers (`tests/fixtures/lightspeed-recorded/`).
 
 use super::*;
+use crate::edge::transport::{Method, TransportError};
 use crate::job;
-use crate::transport::{Method, TransportError};
 use futures::executor::block_on;
 use serde_json::{json, Value};
 
@@ -271,12 +271,12 @@ fn a_refunds_original_sale_found_by_reference_must_be_this_shops_sale() {
 
 #[test]
 fn a_row_parked_by_transient_failures_is_resumable_a_permanent_one_is_not() {
-    let row = |attempts: u32| -> crate::sync::orders::OutboxRow {
+    let row = |attempts: u32| -> crate::flows::orders::OutboxRow {
         let mut r = order_row("WEB-21", "19.00");
         r["attempts"] = json!(attempts);
         serde_json::from_value(r).unwrap()
     };
-    use crate::sync::orders::{failure_event, RowFailure};
+    use crate::flows::orders::{failure_event, RowFailure};
     let down = RowFailure::transient("pos_unavailable", "POS answered 503");
     let last = failure_event(&row(7), "order #21", &down, PLACED, 8).to_json();
     assert_eq!(last["attention"], true);

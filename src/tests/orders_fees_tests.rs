@@ -1,8 +1,8 @@
 //! Issue 11: WooCommerce fee lines on a fee item (`no_fee_item` without
 //! one).
 
-use crate::model::Money;
-use crate::sync::orders::*;
+use crate::flows::orders::*;
+use crate::pos::lightspeed_r::model::Money;
 use serde_json::{json, Value};
 
 fn settings(fee_item: Value) -> OrderSettings {
@@ -99,8 +99,8 @@ fn a_pos_that_ignores_the_email_filter_does_not_attach_the_sale_to_its_customer(
         t.on("Sale.json?referenceNumber=WEB-21", 200, NO_SALES)
             .on("Customer.json?", 200, &page)
             .reply("Customer.json", |req| {
-                assert_eq!(req.method, crate::transport::Method::Post, "created");
-                Ok(crate::transport::HttpResponse::new(
+                assert_eq!(req.method, crate::edge::transport::Method::Post, "created");
+                Ok(crate::edge::transport::HttpResponse::new(
                     200,
                     r#"{"Customer":{"customerID":"44","firstName":"Ann"}}"#,
                 ))
@@ -108,7 +108,10 @@ fn a_pos_that_ignores_the_email_filter_does_not_attach_the_sale_to_its_customer(
             .reply("Sale.json", |req| {
                 let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
                 assert_eq!(body["customerID"], "44", "the new customer, not customer 1");
-                Ok(crate::transport::HttpResponse::new(200, posted_sale()))
+                Ok(crate::edge::transport::HttpResponse::new(
+                    200,
+                    posted_sale(),
+                ))
             });
     });
     assert_eq!(r.host.of_type("sale_posted")[0]["customer_id"], "44");
@@ -129,7 +132,10 @@ fn a_customer_is_the_buyer_when_one_of_its_emails_matches_trimmed_and_in_any_cas
             .reply("Sale.json", |req| {
                 let body: Value = serde_json::from_str(req.body.as_deref().unwrap()).unwrap();
                 assert_eq!(body["customerID"], "8");
-                Ok(crate::transport::HttpResponse::new(200, posted_sale()))
+                Ok(crate::edge::transport::HttpResponse::new(
+                    200,
+                    posted_sale(),
+                ))
             });
     });
     assert_eq!(

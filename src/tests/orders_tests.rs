@@ -1,9 +1,9 @@
 use super::*;
+use crate::edge::transport::TransportError;
+use crate::flows::orders::*;
 use crate::job;
-use crate::model::{Money, Sale, SaleLine, SalePayment};
-use crate::session::ApiError;
-use crate::sync::orders::*;
-use crate::transport::TransportError;
+use crate::pos::lightspeed_r::model::{Money, Sale, SaleLine, SalePayment};
+use crate::pos::lightspeed_r::session::ApiError;
 use futures::executor::block_on;
 use serde_json::{json, Value};
 
@@ -67,7 +67,7 @@ fn gross_lines_put_tax_in_the_unit_price_and_the_coupon_in_the_discount() {
 
 #[test]
 fn property_every_line_balances_exactly() {
-    let mut rng = crate::pacer::XorShift::new(7);
+    let mut rng = crate::pos::lightspeed_r::pacer::XorShift::new(7);
     for _ in 0..5000 {
         let qty = 1 + rng.below(9) as i64;
         let unit = 1 + rng.below(20_000) as i64;
@@ -431,7 +431,7 @@ fn found_by_lookup_is_reported_never_posted_and_a_dropped_post_is_looked_up_agai
     )
     // WEB-2: the POST is dropped after the write …
     .reply("Sale.json", |req| {
-        assert_eq!(req.method, crate::transport::Method::Post);
+        assert_eq!(req.method, crate::edge::transport::Method::Post);
         Err(TransportError::Network {
             message: "socket hang up".into(),
             maybe_sent: true,
@@ -464,7 +464,7 @@ fn found_by_lookup_is_reported_never_posted_and_a_dropped_post_is_looked_up_agai
         .sent
         .borrow()
         .iter()
-        .filter(|r| r.method == crate::transport::Method::Post)
+        .filter(|r| r.method == crate::edge::transport::Method::Post)
         .count();
     assert_eq!(posts, 1, "never posted twice");
 }

@@ -1,5 +1,5 @@
-use crate::pacer::*;
-use crate::transport::{HttpResponse, Method, TransportError};
+use crate::edge::transport::{HttpResponse, Method, TransportError};
+use crate::pos::lightspeed_r::pacer::*;
 
 fn headers(level: f64, size: f64, drip: f64, cost: f64) -> RateHeaders {
     RateHeaders::read(

@@ -1,9 +1,9 @@
 //! The publish planner, sanitiser, units, fingerprints and cursor scan, on
 //! the shapes of the demo catalogue (js/emulator/seed.mjs).
 
-use crate::model::{Category, ItemAttributeSet, Resource};
-use crate::sync::products::*;
-use crate::sync::stock::{NextRead, StockSettings};
+use crate::flows::products::*;
+use crate::flows::stock::{NextRead, StockSettings};
+use crate::pos::lightspeed_r::model::{Category, ItemAttributeSet, Resource};
 use serde_json::{json, Value};
 
 fn categories() -> CategoryIndex {
@@ -718,7 +718,7 @@ fn scan_handles_equal_timestamps_and_same_second_changes() {
 #[test]
 fn scan_follows_next_through_settled_pages_and_requeries_recent_ones() {
     let page = [("1", T1, "a"), ("2", T2, "b")];
-    let settled = crate::model::parse_timestamp_ms(T2).unwrap() + 1;
+    let settled = crate::pos::lightspeed_r::model::parse_timestamp_ms(T2).unwrap() + 1;
     let mut scan = StampScan::new(StampState::start());
     let (_, next) = scan.on_page(&rows(&page), true, settled, "Item").unwrap();
     assert_eq!(

@@ -2,14 +2,14 @@
 //! mutated JSON — deep nesting, huge strings, wrong types, missing and
 //! repeated keys — fed to every Lightspeed reader. Each answer gives a value
 //! or a typed error, never a panic, and no answer takes unbounded time.
-use crate::model::{
+use crate::edge::transport::HttpResponse;
+use crate::flows::products::{read_raw_page, sanitize_html, PosItem, PosMatrix};
+use crate::pos::lightspeed_r as ls;
+use crate::pos::lightspeed_r::model::{
     self, Account, Category, Customer, Employee, Image, Item, ItemAttributeSet, ItemMatrix,
     ItemShop, PaymentType, Register, Resource, Sale, Shop, TaxClass,
 };
-use crate::pacer::{RateHeaders, XorShift};
-use crate::pos::lightspeed_r as ls;
-use crate::sync::products::{read_raw_page, sanitize_html, PosItem, PosMatrix};
-use crate::transport::HttpResponse;
+use crate::pos::lightspeed_r::pacer::{RateHeaders, XorShift};
 use serde_json::{json, Map, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Auth sequencing, retries and budgets through `job::run` with doubles.
 use super::*;
+use crate::edge::transport::TransportError;
 use crate::job;
-use crate::transport::TransportError;
 use futures::executor::block_on;
 use serde_json::json;
 

@@ -1,6 +1,6 @@
-use crate::model::ItemShop;
-use crate::pacer::XorShift;
-use crate::sync::stock::*;
+use crate::flows::stock::*;
+use crate::pos::lightspeed_r::model::ItemShop;
+use crate::pos::lightspeed_r::pacer::XorShift;
 use std::collections::BTreeMap;
 
 fn stock(id: &str, archived: bool, shops: &[(&str, i64)]) -> ItemStock {
@@ -229,8 +229,10 @@ fn cursor_property_every_final_change_is_seen_and_nothing_is_read_twice() {
                 Some(c) => CursorState::from_cursor(c).unwrap(),
             };
             let secs = |c: &CursorState| {
-                c.since()
-                    .map(|t| crate::model::parse_timestamp_ms(t).unwrap() / 1000 - 1_704_067_200)
+                c.since().map(|t| {
+                    crate::pos::lightspeed_r::model::parse_timestamp_ms(t).unwrap() / 1000
+                        - 1_704_067_200
+                })
             };
             let mut scan = StockScan::new(state);
             let crash_after = if active && rng.below(3) == 0 {
@@ -254,7 +256,9 @@ fn cursor_property_every_final_change_is_seen_and_nothing_is_read_twice() {
                         .map(|r| {
                             (
                                 r.item_shop_id.clone(),
-                                crate::model::parse_timestamp_ms(&r.time_stamp).unwrap() / 1000
+                                crate::pos::lightspeed_r::model::parse_timestamp_ms(&r.time_stamp)
+                                    .unwrap()
+                                    / 1000
                                     - 1_704_067_200,
                                 r.qoh,
                             )
@@ -272,7 +276,9 @@ fn cursor_property_every_final_change_is_seen_and_nothing_is_read_twice() {
                 }
                 seq += 1;
                 for r in &admitted {
-                    let ts = crate::model::parse_timestamp_ms(&r.time_stamp).unwrap() / 1000
+                    let ts = crate::pos::lightspeed_r::model::parse_timestamp_ms(&r.time_stamp)
+                        .unwrap()
+                        / 1000
                         - 1_704_067_200;
                     last_report.insert(r.item_shop_id.parse().unwrap(), (seq, ts, r.qoh));
                 }
@@ -374,7 +380,7 @@ fn equal_timestamps_are_neither_lost_nor_read_twice() {
     };
     let st = CursorState::from_cursor(&legacy).unwrap();
     assert!(!st.admits(
-        crate::model::parse_timestamp_ms(&ts_text(10)).unwrap(),
+        crate::pos::lightspeed_r::model::parse_timestamp_ms(&ts_text(10)).unwrap(),
         "1",
         &99
     ));

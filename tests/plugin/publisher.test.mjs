@@ -1,5 +1,5 @@
 // The publisher against real WooCommerce: `product` events fed directly, shaped as
-// the core sends them (docs/PROTOCOL.md, src/sync/products.rs), images served by a
+// the core sends them (docs/PROTOCOL.md, src/flows/products.rs), images served by a
 // small HTTP server here, checked against what WooCommerce stores and shows.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';

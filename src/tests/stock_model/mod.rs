@@ -27,7 +27,7 @@
 mod life;
 mod world;
 
-use crate::sync::ledger::{ledger_for, web_stock, LedgerRow};
+use crate::flows::ledger::{ledger_for, web_stock, LedgerRow};
 use world::{RowState, Rule, Stats, Status, World};
 
 /// Seeded schedules the main test runs.

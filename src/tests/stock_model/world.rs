@@ -3,8 +3,8 @@
 //! and settles rows (holds, payments, cancels, edits, refunds) is in
 //! [`super::life`]; the truth the checks compare against is kept here.
 
-use crate::sync::ledger::{web_stock, LedgerRow};
-use crate::sync::stock::{plan, ItemStock, StockSettings};
+use crate::flows::ledger::{web_stock, LedgerRow};
+use crate::flows::stock::{plan, ItemStock, StockSettings};
 use std::collections::BTreeMap;
 
 /// The ledger rule under test: the core's, or a deliberate mutant of it.

@@ -7,8 +7,8 @@
 //! none, and a listing without one is not for sale: a simple item is hidden
 //! `no_price`, a variant disabled, a matrix with no priced variant hidden.
 
-use crate::model::{ItemPrice, Money};
-use crate::sync::products::{PriceLevel, PublishConfig, WooField};
+use crate::flows::products::{PriceLevel, PublishConfig, WooField};
+use crate::pos::lightspeed_r::model::{ItemPrice, Money};
 
 /// Why a listing without a price is hidden (`hidden_reason`).
 pub const NO_PRICE: &str = "no_price";

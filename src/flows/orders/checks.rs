@@ -6,7 +6,7 @@
 //! row" only when it looks like what this row posts (**collision check**).
 
 use super::*;
-use crate::model::{parse_timestamp_ms, Money, Sale};
+use crate::pos::lightspeed_r::model::{parse_timestamp_ms, Money, Sale};
 
 /// How far before the WooCommerce order a sale found by its reference may
 /// have been created and still be taken as that order's sale (clock skew,

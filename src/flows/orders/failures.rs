@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::job::Event;
-use crate::session::ApiError;
+use crate::pos::lightspeed_r::session::ApiError;
 
 // ---------------------------------------------------------------------------
 // Failures (pure classification)

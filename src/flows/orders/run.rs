@@ -1,11 +1,11 @@
 //! The run: rows in order over a [`Session`], lookup first.
 
 use super::*;
+use crate::edge::transport::{Clock, Method, Transport};
 use crate::job::{Event, Host, LogLevel};
-use crate::model::{self, Customer, Sale};
+use crate::pos::lightspeed_r::model::{self, Customer, Sale};
+use crate::pos::lightspeed_r::session::{ApiError, Session};
 use crate::pos::lightspeed_r::{encode_component, ApiRequest, Filter, Query};
-use crate::session::{ApiError, Session};
-use crate::transport::{Clock, Method, Transport};
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------------------

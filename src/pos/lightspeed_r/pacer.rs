@@ -7,7 +7,7 @@
 //! of the bucket from those headers and delays each request just enough that
 //! it fits, so a steady run spends the whole budget and is never throttled.
 
-use crate::transport::{HttpResponse, Method, TransportError};
+use crate::edge::transport::{HttpResponse, Method, TransportError};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Hold after a 429 that carries no Retry-After.

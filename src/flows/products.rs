@@ -14,17 +14,17 @@
 //! Nothing is ever deleted: an item that is archived or no longer selected
 //! by the publish rule comes as a listing with `visibility: "hidden"`.
 
+use crate::edge::transport::{Clock, Transport};
+use crate::flows::listing_price::{self, prices};
+use crate::flows::stamp::{self, NextRead, Scan, Stamps};
+use crate::flows::stock::{self, ItemStock, StockSettings};
 use crate::job::{Event, Host, LogLevel, Settings};
-use crate::model::{
+use crate::pos::lightspeed_r::model::{
     parse_timestamp_ms, read_ecommerce, read_prices, Category, Fields, Image, Item,
     ItemAttributeSet, ItemEcommerce, ItemPrice, ParseError, Resource,
 };
+use crate::pos::lightspeed_r::session::{ApiError, Session};
 use crate::pos::lightspeed_r::{self as ls, ApiRequest, Archived, Endpoint, Filter, Query};
-use crate::session::{ApiError, Session};
-use crate::sync::listing_price::{self, prices};
-use crate::sync::stamp::{self, NextRead, Scan, Stamps};
-use crate::sync::stock::{self, ItemStock, StockSettings};
-use crate::transport::{Clock, Transport};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};

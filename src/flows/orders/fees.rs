@@ -8,7 +8,7 @@
 //! it is: `no_fee_item`, attention (never posted short).
 
 use super::*;
-use crate::model::Money;
+use crate::pos::lightspeed_r::model::Money;
 
 /// One WooCommerce fee line: total excluding tax, and its tax; may be
 /// negative.

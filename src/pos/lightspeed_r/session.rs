@@ -6,15 +6,15 @@
 //! every request from the rate headers, waits out 429s and retries 5xx and
 //! network failures with jittered backoff, all within the job's time budget.
 
-use crate::allowed_hosts::AllowedHosts;
+use crate::edge::allowed_hosts::AllowedHosts;
+use crate::edge::transport::{Clock, HttpResponse, Transport};
 use crate::job::{Event, Host, LogLevel, Output, Settings, Tokens};
-use crate::model::{Account, ParseError};
-use crate::pacer::{
+use crate::pos::lightspeed_r::model::{Account, ParseError};
+use crate::pos::lightspeed_r::pacer::{
     decide, Backoff, Decision, GiveUp, Outcome, Pacer, PacerConfig, RateHeaders, RetryState,
     XorShift,
 };
 use crate::pos::lightspeed_r::{self as ls, ApiRequest, Endpoint, RequestError};
-use crate::transport::{Clock, HttpResponse, Transport};
 use serde_json::{json, Value};
 
 /// Refresh this long before the token's stated expiry.

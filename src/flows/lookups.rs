@@ -2,11 +2,11 @@
 //! payment types and tax classes read from the POS, so the merchant chooses them by name
 //! instead of typing IDs (`"kind":"lookups"`, docs/PROTOCOL.md).
 
+use crate::edge::transport::{Clock, Transport};
 use crate::job::{Event, Host};
-use crate::model::{Employee, PaymentType, Register, Resource, Shop, TaxClass};
 use crate::pos::lightspeed_r as ls;
-use crate::session::{ApiError, Session};
-use crate::transport::{Clock, Transport};
+use crate::pos::lightspeed_r::model::{Employee, PaymentType, Register, Resource, Shop, TaxClass};
+use crate::pos::lightspeed_r::session::{ApiError, Session};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -130,11 +130,13 @@ async fn read_all<R: Resource, T: Transport, C: Clock, H: Host>(
             _ => return Ok(rows),
         }
     }
-    Err(ApiError::Malformed(crate::model::ParseError::new(
-        R::NAME,
-        None,
-        format!("still a next page after {MAX_PAGES} pages; the list was not read"),
-    )))
+    Err(ApiError::Malformed(
+        crate::pos::lightspeed_r::model::ParseError::new(
+            R::NAME,
+            None,
+            format!("still a next page after {MAX_PAGES} pages; the list was not read"),
+        ),
+    ))
 }
 
 /// Reads the four lists and emits one `lookups` event. Returns the summary

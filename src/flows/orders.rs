@@ -36,8 +36,8 @@ pub use fees::*;
 pub use plan::*;
 pub use run::*;
 
-use crate::model::Money;
 use crate::pos::lightspeed_r as ls;
+use crate::pos::lightspeed_r::model::Money;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -2,10 +2,10 @@
 //!
 //! Nothing here sends anything. Builders return [`ApiRequest`] values (method,
 //! URL, body, predicted cost); readers turn an [`HttpResponse`] into typed
-//! values or typed errors. `crate::session` moves them over a transport.
+//! values or typed errors. `crate::pos::lightspeed_r::session` moves them over a transport.
 
-use crate::model::{self, Account, Item, ItemShop, Page, ParseError, Resource};
-use crate::transport::{HttpRequest, HttpResponse, Method};
+use crate::edge::transport::{HttpRequest, HttpResponse, Method};
+use crate::pos::lightspeed_r::model::{self, Account, Item, ItemShop, Page, ParseError, Resource};
 use serde_json::Value;
 
 /// Lightspeed caps `limit` (and `IN,[…]` lists) at 100.

@@ -7,7 +7,7 @@
 //! (`Contact.Emails.ContactEmail`, one object or a list, `address`) is the
 //! buyer's, trimmed, case-insensitive.
 
-use crate::model::Customer;
+use crate::pos::lightspeed_r::model::Customer;
 
 /// Pages of a customer search read at most (a POS that ignores the filter
 /// could otherwise have the run page through every customer).

@@ -1,7 +1,7 @@
 //! Sales and returns as they will be posted (pure).
 
 use super::*;
-use crate::model::{Money, Sale};
+use crate::pos::lightspeed_r::model::{Money, Sale};
 use serde_json::Map;
 use std::collections::HashMap;
 

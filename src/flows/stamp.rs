@@ -7,7 +7,7 @@
 //! read again only when its version moved (it changed twice within one
 //! second and kept its timeStamp).
 
-use crate::model::{parse_timestamp_ms, ParseError};
+use crate::pos::lightspeed_r::model::{parse_timestamp_ms, ParseError};
 use std::collections::BTreeMap;
 
 /// Where one timestamp-ordered read stands.

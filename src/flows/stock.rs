@@ -10,13 +10,13 @@
 //! them; DELETE in Lightspeed archives and zeroes stock, which moves the
 //! ItemShop timestamps, so sync sees it). Reconcile reads live items only.
 
+use crate::edge::transport::{Clock, Transport};
+pub use crate::flows::stamp::NextRead;
+use crate::flows::stamp::{Scan, StampRow, Stamps};
 use crate::job::{Event, Host, LogLevel, ReconcileCursor, Settings};
-use crate::model::{shop_quantities, Item, ItemShop, ParseError};
 use crate::pos::lightspeed_r as ls;
-use crate::session::{ApiError, Session};
-pub use crate::sync::stamp::NextRead;
-use crate::sync::stamp::{Scan, StampRow, Stamps};
-use crate::transport::{Clock, Transport};
+use crate::pos::lightspeed_r::model::{shop_quantities, Item, ItemShop, ParseError};
+use crate::pos::lightspeed_r::session::{ApiError, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
