@@ -26,7 +26,8 @@ const PLUGIN_FILE = __FILE__;
 spl_autoload_register(
 	static function ( string $class_name ): void {
 		if ( str_starts_with( $class_name, __NAMESPACE__ . '\\' ) ) {
-			$file = __DIR__ . '/includes/' . substr( $class_name, strlen( __NAMESPACE__ ) + 1 ) . '.php';
+			// PosSync\Admin\SettingsPage → includes/Admin/SettingsPage.php: one folder per room.
+			$file = __DIR__ . '/includes/' . str_replace( '\\', '/', substr( $class_name, strlen( __NAMESPACE__ ) + 1 ) ) . '.php';
 			if ( is_file( $file ) ) {
 				require $file;
 			}

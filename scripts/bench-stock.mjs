@@ -89,9 +89,9 @@ process.stdin.once('data', () => {
 });
 `,
   );
-  await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args ); $s = PosSync\\Settings::all(); $s['budget_seconds'] = 300; update_option( 'pos_sync_settings', $s ); return true;`, sidecar);
+  await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args ); $s = PosSync\\Store\\Settings::all(); $s['budget_seconds'] = 300; update_option( 'pos_sync_settings', $s ); return true;`, sidecar);
   t = Date.now();
-  const run = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
+  const run = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'sync' );`);
   const oursS = (Date.now() - t) / 1000;
   if (!run.ok) throw new Error(`our run failed: ${run.error}`);
   log(`ours: ${N} products in ${oursS.toFixed(1)} s (${JSON.stringify(run.summary.applied)})`);

@@ -84,7 +84,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
 
   // Products for the demo catalogue, unless the plugin publishes them itself (a later flow).
   const state = await (await fetch(`${posUrl}/_emulator/state`)).json();
-  const hasPublish = await site.wpEval(`return class_exists( 'PosSync\\\\Publisher' );`);
+  const hasPublish = await site.wpEval(`return class_exists( 'PosSync\\\\Apply\\\\Publisher' );`);
   if (!hasPublish) {
     const items = state.tables.Item.filter((i) => i.archived !== 'true' && i.publishToEcom === 'true').map((i) => ({
       sku: i.customSku || i.systemSku,
@@ -120,18 +120,18 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
   // Connect the plugin: the emulator's authorization-code step gives the first token pair.
   const grant = await (await fetch(`${posUrl}/_emulator/grant`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
   await site.wpEval(
-    `$s = PosSync\\Settings::all();
+    `$s = PosSync\\Store\\Settings::all();
     $s['api_base'] = $args['api_base']; $s['token_url'] = $args['token_url']; $s['account_id'] = $args['account_id'];
     $s['client_id'] = $args['client_id']; $s['client_secret'] = $args['client_secret'];
     // The demo shop takes its catalogue from the POS (publishing is opt-in in a real shop).
-    if ( class_exists( 'PosSync\\Publisher' ) ) { $s['publish_enabled'] = 'yes'; }
-    update_option( PosSync\\Settings::OPTION, $s, false );
-    PosSync\\Settings::save_tokens( $args['access_token'], $args['refresh_token'], (int) ( microtime( true ) * 1000 ) + 1000 * (int) $args['expires_in'] );
+    if ( class_exists( 'PosSync\\Apply\\Publisher' ) ) { $s['publish_enabled'] = 'yes'; }
+    update_option( PosSync\\Store\\Settings::OPTION, $s, false );
+    PosSync\\Store\\Settings::save_tokens( $args['access_token'], $args['refresh_token'], (int) ( microtime( true ) * 1000 ) + 1000 * (int) $args['expires_in'] );
     return true;`,
     { ...grant, api_base: `${posUrl}/API/V3`, token_url: `${posUrl}/auth/oauth/token` },
   );
   // One whole tick, as WP-Cron runs it: stock, orders, reconcile, then publish.
-  const runs = await site.wpEval(`PosSync\\Runner::tick(); return get_option( 'pos_sync_last_runs' );`);
+  const runs = await site.wpEval(`PosSync\\Jobs\\Runner::tick(); return get_option( 'pos_sync_last_runs' );`);
   for (const [kind, run] of Object.entries(runs || {})) {
     if (run?.ok) log(`first ${kind}: ${JSON.stringify(run.summary)}`);
     else log(`first ${kind} failed: ${run?.error} (the shop runs anyway; see WooCommerce → Status → Logs, source pos-sync)`);

@@ -7,6 +7,17 @@
 
 namespace PosSync;
 
+use PosSync\Admin\Notices;
+use PosSync\Admin\StatusPage;
+use PosSync\Apply\Publisher;
+use PosSync\Apply\StockApplier;
+use PosSync\Jobs\Outbox;
+use PosSync\Jobs\Prune;
+use PosSync\Jobs\Runner;
+use PosSync\Store\Privacy;
+use PosSync\Store\Schema;
+use PosSync\Store\Settings;
+
 defined( 'ABSPATH' ) || exit;
 
 /**
@@ -48,17 +59,17 @@ final class Plugin {
 	 */
 	public static function boot(): void {
 		if ( ! woocommerce_ready() ) {
-			add_action( 'admin_notices', array( Admin::class, 'woocommerce_missing_notice' ) );
+			add_action( 'admin_notices', array( Notices::class, 'woocommerce_missing_notice' ) );
 			return;
 		}
 		add_filter( 'cron_schedules', array( self::class, 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval
 		add_action( 'init', array( self::class, 'ensure_scheduled' ) );
 		add_action( 'init', array( Schema::class, 'maybe_upgrade' ), 5 );
 		add_action( self::CRON_HOOK, array( Runner::class, 'tick' ) );
-		add_action( 'woocommerce_product_object_updated_props', array( Applier::class, 'record_stock_edit' ), 10, 2 );
+		add_action( 'woocommerce_product_object_updated_props', array( StockApplier::class, 'record_stock_edit' ), 10, 2 );
 		Outbox::hooks();
 		add_filter( 'woocommerce_get_settings_pages', array( Settings::class, 'register_page' ) );
-		Admin::hooks();
+		Notices::hooks();
 		StatusPage::hooks();
 		Publisher::hooks();
 		Privacy::hooks();

@@ -109,7 +109,7 @@ if (skip) {
       assert.match(await page.content(), /Your settings have been saved/);
       assert.doesNotMatch(await page.content(), /class="error inline"|id="message" class="error/);
       assert.deepEqual(await page.locator('select[name="pos_sync_settings[shop_ids][]"]').evaluate((s) => [...s.selectedOptions].map((o) => o.value)), ['2']);
-      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'shop_ids' );`), '2');
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::get( 'shop_ids' );`), '2');
     });
 
     test('"Sync now" on the status page brings the POS stock', async () => {
@@ -167,8 +167,8 @@ if (skip) {
       await page.selectOption(field('tax_class_map][3'), 'reduced-rate');
       await Promise.all([page.waitForNavigation(), page.click('button[name="save"]')]);
       assert.match(await page.content(), /No POS item is chosen yet: pick them in Products → POS items/);
-      assert.deepEqual(await site.wpEval(`return PosSync\\Settings::get( 'tax_class_map' );`), { 3: 'reduced-rate' });
-      const publish = () => site.wpEval(`$r = PosSync\\Runner::run( 'publish' ); return array( $r['ok'], $r['error'], $r['summary']['published'] ?? null );`);
+      assert.deepEqual(await site.wpEval(`return PosSync\\Store\\Settings::get( 'tax_class_map' );`), { 3: 'reduced-rate' });
+      const publish = () => site.wpEval(`$r = PosSync\\Jobs\\Runner::run( 'publish' ); return array( $r['ok'], $r['error'], $r['summary']['published'] ?? null );`);
       let run = await publish();
       assert.equal(run[0], true, run[1]);
       assert.equal(run[2].created, 0, 'nothing chosen yet');

@@ -144,7 +144,7 @@ if (skip) {
     test('the fallback price level sells at that level; a bad level name is refused', async () => {
       let html = await saveSettings({ ...connection, ...publishFields, fallback_price_level: '<b>MSRP</b>;drop' });
       assert.match(html, /is not the name of a POS price level/);
-      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'fallback_price_level' );`), '', 'the previous value is kept');
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::get( 'fallback_price_level' );`), '', 'the previous value is kept');
       html = await saveSettings({ ...connection, ...publishFields, fallback_price_level: 'MSRP' });
       assert.doesNotMatch(html, /class="error/);
       assert.match(html, /name="pos_sync_settings\[fallback_price_level\]"[^>]*value="MSRP"/);

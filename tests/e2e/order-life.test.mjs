@@ -61,7 +61,7 @@ if (skip) {
       await shop.tick();
       assert.deepEqual(await both('TEE-WHT'), { pos: 2, web: 1 }, 'the POS reading does not give the held unit back');
       // A full reconcile reads every item again.
-      await shop.site.wpEval(`PosSync\\Reconcile::start(); return true;`);
+      await shop.site.wpEval(`PosSync\\Jobs\\Reconcile::start(); return true;`);
       const runs = await shop.tick();
       assert.equal(runs.reconcile?.ok, true, JSON.stringify(runs.reconcile));
       assert.deepEqual(await both('TEE-WHT'), { pos: 2, web: 1 }, 'nor does the full reconcile');

@@ -28,7 +28,7 @@ if (skip) {
       return json;
     };
     const salesWith = async (ref) => (await control('state', undefined, 'GET')).tables.Sale.filter((s) => s.referenceNumber === ref);
-    const outboxRow = (ref) => site.wpEval(`return PosSync\\Outbox::row_by_reference( $args );`, ref);
+    const outboxRow = (ref) => site.wpEval(`return PosSync\\Jobs\\Outbox::row_by_reference( $args );`, ref);
     const tick = async () => {
       await site.wpEval(`wp_clear_scheduled_hook( 'pos_sync_tick' ); wp_schedule_event( time() - 1, 'pos_sync_minute', 'pos_sync_tick' ); return true;`);
       return site.runCron({ hooks: ['pos_sync_tick'] });
@@ -93,9 +93,9 @@ if (skip) {
     test('a site copied to another address posts nothing and asks for no token; confirmed as the live shop, it posts once', async () => {
       const order = await buy();
       const ref = `WEB-${order.number}`;
-      const tokenBefore = await site.wpEval(`return PosSync\\Settings::tokens()['refresh_token'];`);
+      const tokenBefore = await site.wpEval(`return PosSync\\Store\\Settings::tokens()['refresh_token'];`);
       // Make the access token stale, so any run would have to refresh it.
-      await site.wpEval(`$t = PosSync\\Settings::tokens(); PosSync\\Settings::save_tokens( null, $t['refresh_token'], 0 ); return true;`);
+      await site.wpEval(`$t = PosSync\\Store\\Settings::tokens(); PosSync\\Store\\Settings::save_tokens( null, $t['refresh_token'], 0 ); return true;`);
       const config = path.join(site.wpDir, 'wp-config.php');
       const original = fs.readFileSync(config, 'utf8');
       fs.writeFileSync(config, original.replace(/define\( 'WP_HOME', "[^"]+" \);/, `define( 'WP_HOME', "http://copy.example.test" );`));
@@ -105,7 +105,7 @@ if (skip) {
       const log = await control('log', undefined, 'GET');
       assert.equal(log.filter((e) => e.path === '/auth/oauth/token').length, 0, 'no token grant');
       assert.deepEqual(log.map((e) => `${e.method} ${e.path}`), [], 'no request at all');
-      assert.equal(await site.wpEval(`return PosSync\\Settings::tokens()['refresh_token'];`), tokenBefore, 'the token is not rotated');
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::tokens()['refresh_token'];`), tokenBefore, 'the token is not rotated');
       assert.equal((await outboxRow(ref)).state, 'pending');
       assert.equal((await salesWith(ref)).length, 0);
       const html = await (await site.adminFetch('/wp-admin/')).text();

@@ -340,11 +340,11 @@ if (skip) {
       await site.wpEval(`foreach ( get_posts( array( 'post_type' => array( 'product', 'product_variation' ), 'post_status' => 'any', 'numberposts' => -1, 'fields' => 'ids' ) ) as $id ) { wp_delete_post( $id, true ); }
         delete_option( 'pos_sync_cursors' ); delete_option( 'pos_sync_publish_progress' );
         $s = get_option( 'pos_sync_settings' ); $s['budget_seconds'] = 5; $s['publish_rule'] = 'ecom_flag'; update_option( 'pos_sync_settings', $s );
-        PosSync\\Settings::save_tokens( null, $args, 0 ); return true;`, g.refresh_token);
+        PosSync\\Store\\Settings::save_tokens( null, $args, 0 ); return true;`, g.refresh_token);
       const runs = [];
       for (let i = 0; i < 15; i++) {
         const t0 = Date.now();
-        const r = await site.wpEval(`$r = PosSync\\Runner::run( 'publish' ); return array( 'ok' => $r['ok'], 'error' => $r['error'], 'done' => $r['summary']['done'] ?? null, 'published' => $r['summary']['published'] ?? null, 'progress' => PosSync\\Publisher::progress() );`);
+        const r = await site.wpEval(`$r = PosSync\\Jobs\\Runner::run( 'publish' ); return array( 'ok' => $r['ok'], 'error' => $r['error'], 'done' => $r['summary']['done'] ?? null, 'published' => $r['summary']['published'] ?? null, 'progress' => PosSync\\Apply\\Publisher::progress() );`);
         runs.push({ ...r, s: (Date.now() - t0) / 1000 });
         if (r.done === true) break;
       }

@@ -76,9 +76,9 @@ function helpers(site, pos) {
     salesWith: (st, ref) => st.tables.Sale.filter((s) => s.referenceNumber === ref),
     linesOf: (st, saleID) => st.tables.SaleLine.filter((l) => l.saleID === saleID),
     webStock: (id) => site.wpEval(`wp_cache_flush(); return wc_get_product( $args )->get_stock_quantity();`, id),
-    outboxRow: (ref) => site.wpEval(`return PosSync\\Outbox::row_by_reference( $args );`, ref),
+    outboxRow: (ref) => site.wpEval(`return PosSync\\Jobs\\Outbox::row_by_reference( $args );`, ref),
     /** Every outbox row of an order, oldest first. */
-    rowsOf: (orderId) => site.wpEval(`return PosSync\\Outbox::rows_of_order( (int) $args );`, orderId),
+    rowsOf: (orderId) => site.wpEval(`return PosSync\\Jobs\\Outbox::rows_of_order( (int) $args );`, orderId),
     /** One WP-Cron tick (sync, then post_orders when due); the sync must have gone well. */
     async tick() {
       await site.wpEval(`wp_clear_scheduled_hook( 'pos_sync_tick' ); wp_schedule_event( time() - 1, 'pos_sync_minute', 'pos_sync_tick' ); return true;`);

@@ -179,14 +179,14 @@ if (skip) {
       assert.equal(await stockOf(id), Math.max(0, total));
       await site.rest('PUT', `/wc/v3/products/${id}`, { stock_quantity: 77 });
       assert.equal(await stockOf(id), 77);
-      assert.deepEqual(await site.wpEval(`return PosSync\\Ledger::recheck_item_ids();`), ['2']);
+      assert.deepEqual(await site.wpEval(`return PosSync\\Store\\Ledger::recheck_item_ids();`), ['2']);
       await tickDue();
       await site.runCron();
       const run = await lastRun();
       assert.equal(run.ok, true, run.error);
       assert.equal(await stockOf(id), Math.max(0, total), 'the POS figure is back');
       assert.equal(run.summary.applied.overwritten, 1);
-      assert.deepEqual(await site.wpEval(`return PosSync\\Ledger::recheck_item_ids();`), []);
+      assert.deepEqual(await site.wpEval(`return PosSync\\Store\\Ledger::recheck_item_ids();`), []);
       const notes = await site.wpEval(`return get_post_meta( $args, '_pos_sync_notes', true );`, id);
       assert.match(notes[0].message, /changed to 77 by admin \(REST API\)/);
     });

@@ -164,7 +164,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
         'tax_class_map][3': 'reduced-rate',
       });
       assert.doesNotMatch(html, /class="error/);
-      const lookups = await site.wpEval(`return PosSync\\Runner::run( 'lookups' );`);
+      const lookups = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'lookups' );`);
       assert.equal(lookups.ok, true, lookups.error);
       const runs = await tick();
       assert.equal(runs.sync.ok, true, runs.sync.error);
@@ -197,7 +197,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
       });
       const after = await tick();
       assert.equal(after.sync.ok, true, after.sync.error);
-      const row = await site.wpEval(`return PosSync\\Outbox::row_by_reference( $args );`, `WEB-${order.number}`);
+      const row = await site.wpEval(`return PosSync\\Jobs\\Outbox::row_by_reference( $args );`, `WEB-${order.number}`);
       assert.notEqual(row.state, 'posted');
       assert.match(String(row.last_error), /Sale rejected/, 'the POS error is recorded');
       // A stock typed in WooCommerce after the last sync: the product is in the stock differences report.

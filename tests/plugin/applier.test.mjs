@@ -16,17 +16,17 @@ $make = function ( $sku, $qty, $manage = true ) {
 };
 // Levels read now unless they say otherwise (the core stamps every level with its reading window).
 $apply = function ( $levels, $cursor = null, $run = 'test-run' ) {
-  $now = PosSync\\Ledger::now_ms();
+  $now = PosSync\\Store\\Ledger::now_ms();
   foreach ( $levels as &$l ) { $l += array( 'read_from_ms' => $now, 'read_until_ms' => $now ); } unset( $l );
-  $a = new PosSync\\Applier( $run ); $a->apply_stock_event( array( 'v' => 1, 'type' => 'stock', 'levels' => $levels, 'cursor' => $cursor ) ); $a->finish(); return $a->counts;
+  $a = new PosSync\\Apply\\StockApplier( $run ); $a->apply_stock_event( array( 'v' => 1, 'type' => 'stock', 'levels' => $levels, 'cursor' => $cursor ) ); $a->finish(); return $a->counts;
 };
 // An outbox row with signed lines (orders −, restocking refunds +) and its timestamps;
 // its order id comes from the reference (one row per kind, order, refund and part).
 $pend = function ( $ref, $state, $lines, $first_attempt_at_ms = null, $posted_at_ms = null, $released = false ) {
   global $wpdb; $now = current_time( 'mysql', true );
-  $wpdb->insert( PosSync\\Schema::outbox(), array_filter( array( 'reference_number' => $ref, 'order_id' => crc32( $ref ), 'state' => $state, 'released' => $released ? 1 : 0, 'created_at' => $now, 'updated_at' => $now, 'first_attempt_at_ms' => $first_attempt_at_ms, 'posted_at_ms' => $posted_at_ms ), fn( $v ) => null !== $v ) );
+  $wpdb->insert( PosSync\\Store\\Schema::outbox(), array_filter( array( 'reference_number' => $ref, 'order_id' => crc32( $ref ), 'state' => $state, 'released' => $released ? 1 : 0, 'created_at' => $now, 'updated_at' => $now, 'first_attempt_at_ms' => $first_attempt_at_ms, 'posted_at_ms' => $posted_at_ms ), fn( $v ) => null !== $v ) );
   $id = $wpdb->insert_id;
-  foreach ( $lines as $pid => $qty ) { $wpdb->insert( PosSync\\Schema::outbox_lines(), array( 'outbox_id' => $id, 'product_id' => $pid, 'qty' => $qty ) ); }
+  foreach ( $lines as $pid => $qty ) { $wpdb->insert( PosSync\\Store\\Schema::outbox_lines(), array( 'outbox_id' => $id, 'product_id' => $pid, 'qty' => $qty ) ); }
   return $id;
 };
 $stock = function ( $id ) {
@@ -177,7 +177,7 @@ if (skip) {
       const r = await php(`
         $f = $make( 'F-1', 1 ); $g = $make( 'G-1', 1 );
         $apply( array( array( 'item_id' => '6001', 'sku' => 'F-1', 'base' => 11 ) ), array( 'ts' => '2026-02-01T00:00:00+00:00', 'ids' => array( '6001' ) ) );
-        $ok = array( $stock( $f )['qty'], PosSync\\Settings::cursors()['item_shop'] );
+        $ok = array( $stock( $f )['qty'], PosSync\\Store\\Settings::cursors()['item_shop'] );
         // Make the second product's write fail after the first one was written.
         add_action( 'woocommerce_product_set_stock', function ( $p ) use ( $g ) { if ( $p->get_id() === $g ) { throw new RuntimeException( 'disk full' ); } } );
         $error = null;
@@ -221,7 +221,7 @@ if (skip) {
           }
           $level = array( 'item_id' => $item, 'sku' => $sku, 'base' => $case['base'], 'read_from_ms' => $case['read_from_ms'], 'read_until_ms' => $case['read_until_ms'] );
           global $wpdb; $wpdb->query( 'START TRANSACTION' );
-          $ledger = PosSync\\Ledger::for_readings( array( $id => array( $case['read_from_ms'], $case['read_until_ms'] ) ) )[ $id ] ?? 0;
+          $ledger = PosSync\\Store\\Ledger::for_readings( array( $id => array( $case['read_from_ms'], $case['read_until_ms'] ) ) )[ $id ] ?? 0;
           $wpdb->query( 'COMMIT' );
           $apply( array( $level ) );
           $out[] = array( 'name' => $case['name'], 'ledger' => $ledger, 'web' => $stock( $id )['qty'] );
@@ -246,11 +246,11 @@ if (skip) {
       const r = await php(`
         $id = $make( 'RC-1', 0 );
         $apply( array( array( 'item_id' => '96001', 'sku' => 'RC-1', 'base' => 3 ) ), array( 'ts' => '2026-04-01T00:00:00+00:00', 'ids' => array( '1' ) ) );
-        PosSync\\Ledger::request_recheck( array( '96001' ), 5000 );
+        PosSync\\Store\\Ledger::request_recheck( array( '96001' ), 5000 );
         $apply( array( array( 'item_id' => '96001', 'sku' => 'RC-1', 'base' => 4, 'read_from_ms' => 4000, 'read_until_ms' => 6000 ) ), array( 'recheck' => array( '96001' ) ) );
-        $still = PosSync\\Ledger::recheck_item_ids();
+        $still = PosSync\\Store\\Ledger::recheck_item_ids();
         $apply( array( array( 'item_id' => '96001', 'sku' => 'RC-1', 'base' => 5, 'read_from_ms' => 5001, 'read_until_ms' => 5002 ) ), array( 'recheck' => array( '96001' ) ) );
-        return array( $still, PosSync\\Ledger::recheck_item_ids(), $stock( $id )['qty'], PosSync\\Settings::cursors()['item_shop']['ts'] );`);
+        return array( $still, PosSync\\Store\\Ledger::recheck_item_ids(), $stock( $id )['qty'], PosSync\\Store\\Settings::cursors()['item_shop']['ts'] );`);
       assert.deepEqual(r, [['96001'], [], 5, '2026-04-01T00:00:00+00:00']);
     });
 

@@ -63,8 +63,8 @@ if (skip) {
       await site.wpEval(
         `update_option( 'pos_sync_site_test_sidecar', $args['sidecar'] );
         update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'cs-x', 'publish_enabled' => 'yes', 'publish_rule' => 'ecom_flag', 'reconcile_every' => 'off' ) );
-        PosSync\\Settings::save_tokens( null, 'rt-x', 0 );
-        $p = new PosSync\\Publisher( 'catalogue-test' );
+        PosSync\\Store\\Settings::save_tokens( null, 'rt-x', 0 );
+        $p = new PosSync\\Apply\\Publisher( 'catalogue-test' );
         foreach ( $args['events'] as $e ) { $p->apply_product_event( $e ); }
         return $p->counts;`,
         {
@@ -100,7 +100,7 @@ if (skip) {
     });
 
     test('every listing seen is a row: name, SKUs, product, and why it is or is not on the web', async () => {
-      const rows = await site.wpEval(`return PosSync\\Catalogue::rows( '', 'all', 1, 50 );`);
+      const rows = await site.wpEval(`return PosSync\\Store\\Catalogue::rows( '', 'all', 1, 50 );`);
       assert.equal(rows.total, 4);
       const by = Object.fromEntries(rows.rows.map((r) => [r.pos_key, r]));
       assert.equal(by['item:1'].visibility, 'publish');
@@ -109,7 +109,7 @@ if (skip) {
       assert.equal(by['matrix:3'].sku, 'CREW-S CREW-M', 'a matrix is found by its variants’ SKUs');
       assert.equal(Number(by['matrix:3'].variants), 2);
       // Search by name, by SKU, by POS ID; views.
-      const find = (s, view = 'all') => site.wpEval(`return array_column( PosSync\\Catalogue::rows( $args[0], $args[1], 1, 50 )['rows'], 'pos_key' );`, [s, view]);
+      const find = (s, view = 'all') => site.wpEval(`return array_column( PosSync\\Store\\Catalogue::rows( $args[0], $args[1], 1, 50 )['rows'], 'pos_key' );`, [s, view]);
       assert.deepEqual(await find('tote'), ['item:2']);
       assert.deepEqual(await find('CREW-M'), ['matrix:3']);
       assert.deepEqual(await find('4'), ['item:4']);
@@ -127,7 +127,7 @@ if (skip) {
       // A second identical event writes nothing new (same row).
       const again = await site.wpEval(
         `global $wpdb; $before = $wpdb->get_row( "SELECT * FROM {$wpdb->prefix}pos_sync_catalogue WHERE pos_key = 'item:2'", ARRAY_A );
-        $p = new PosSync\\Publisher( 'again' ); $p->apply_product_event( $args );
+        $p = new PosSync\\Apply\\Publisher( 'again' ); $p->apply_product_event( $args );
         return array( $before, $wpdb->get_row( "SELECT * FROM {$wpdb->prefix}pos_sync_catalogue WHERE pos_key = 'item:2'", ARRAY_A ), $wpdb->rows_affected );`,
         { type: 'product', product: listing('item:2', { name: 'Canvas Tote', visibility: 'hidden', hidden_reason: 'not_selected' }) },
       );
@@ -145,31 +145,31 @@ if (skip) {
       assert.equal(res.status, 302);
       html = await (await site.adminFetch(res.headers.get('location'))).text();
       assert.match(html, /id="pos-sync-items-notice"><p>2 items will be published at the next run\./);
-      let s = await site.wpEval(`return array( PosSync\\Settings::get( 'publish_ids' ), get_option( 'pos_sync_publish_replan' ), PosSync\\Publisher::job_settings()['publish_rule'] );`);
+      let s = await site.wpEval(`return array( PosSync\\Store\\Settings::get( 'publish_ids' ), get_option( 'pos_sync_publish_replan' ), PosSync\\Apply\\Publisher::job_settings()['publish_rule'] );`);
       assert.equal(s[0], '1,2,matrix:3');
       assert.deepEqual(s[1], { item_ids: ['2'], matrix_ids: ['3'] });
       assert.deepEqual(s[2], { by: 'manual', item_ids: ['1', '2'], matrix_ids: ['3'] });
 
       res = await bulk(html, 'pos_sync_unpick', ['item:1']);
       assert.equal(res.status, 302);
-      s = await site.wpEval(`return array( PosSync\\Settings::get( 'publish_ids' ), get_option( 'pos_sync_publish_replan' ) );`);
+      s = await site.wpEval(`return array( PosSync\\Store\\Settings::get( 'publish_ids' ), get_option( 'pos_sync_publish_replan' ) );`);
       assert.equal(s[0], '2,matrix:3');
       assert.deepEqual(s[1], { item_ids: ['2', '1'], matrix_ids: ['3'] });
       assert.match(await page('&view=chosen'), /Chosen <span class="count">\(2\)<\/span>/);
 
       // Typing the ids in the settings does the same.
-      const typed = await site.wpEval(`$e = PosSync\\Settings::save_form( array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'publish_enabled' => 'yes', 'publish_rule' => 'manual', 'publish_ids' => '2, matrix:3, 7', 'price_level' => 'default', 'hidden_mode' => 'draft', 'link_by_sku' => 'no' ) ); return array( $e, get_option( 'pos_sync_publish_replan' ) );`);
+      const typed = await site.wpEval(`$e = PosSync\\Store\\Settings::save_form( array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'publish_enabled' => 'yes', 'publish_rule' => 'manual', 'publish_ids' => '2, matrix:3, 7', 'price_level' => 'default', 'hidden_mode' => 'draft', 'link_by_sku' => 'no' ) ); return array( $e, get_option( 'pos_sync_publish_replan' ) );`);
       assert.deepEqual(typed[0], []);
       assert.deepEqual(typed[1], { item_ids: ['2', '1', '7'], matrix_ids: ['3'] });
 
       // A pick is no new plan: the pass is not restarted.
-      const restart = await site.wpEval(`update_option( 'pos_sync_cursors', array( 'publish' => array( 'item' => array( 'ts' => 'x', 'ids' => array() ) ) ) ); PosSync\\Publisher::restart_on_new_plan();
-        PosSync\\Catalogue::pick( array( 'item:9' ), true ); return PosSync\\Publisher::restart_on_new_plan();`);
+      const restart = await site.wpEval(`update_option( 'pos_sync_cursors', array( 'publish' => array( 'item' => array( 'ts' => 'x', 'ids' => array() ) ) ) ); PosSync\\Apply\\Publisher::restart_on_new_plan();
+        PosSync\\Store\\Catalogue::pick( array( 'item:9' ), true ); return PosSync\\Apply\\Publisher::restart_on_new_plan();`);
       assert.equal(restart, false);
 
       // The next publish run sends the queue; the core's publish_replan cursor empties it.
       fake({ mode: 'ok', byKind: { publish: { mode: 'ok', events: [{ type: 'cursor', flow: 'publish_replan', cursor: { item_ids: ['2', '1', '7'], matrix_ids: ['3'] } }] } } });
-      const run = await site.wpEval(`$r = PosSync\\Runner::run( 'publish' ); return array( $r['ok'], $r['error'], get_option( 'pos_sync_publish_replan', 'gone' ) );`);
+      const run = await site.wpEval(`$r = PosSync\\Jobs\\Runner::run( 'publish' ); return array( $r['ok'], $r['error'], get_option( 'pos_sync_publish_replan', 'gone' ) );`);
       assert.deepEqual(run, [true, null, { item_ids: ['9'], matrix_ids: [] }], 'what the run did not name stays queued');
       assert.deepEqual(jobs('publish').at(-1).replan, { item_ids: ['2', '1', '7', '9'], matrix_ids: ['3'] });
     });
@@ -181,12 +181,12 @@ if (skip) {
         const res = await bulk(html, 'pos_sync_pick', ['item:4'], { nonce });
         assert.equal(res.status, 403, `nonce "${nonce}"`);
       }
-      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'publish_ids' );`), '2');
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::get( 'publish_ids' );`), '2');
       // The same request as a link (GET), with a valid nonce: refused, nothing picked.
       const link = new URLSearchParams({ action: 'pos_sync_pick', _wpnonce: html.match(/id="_wpnonce" name="_wpnonce" value="([^"]+)"/)[1], 'pos_key[]': 'item:4' });
       const got = await site.adminFetch(`${PAGE}&${link}`);
       assert.equal(got.status, 405, 'a bulk action opened as a link changes nothing');
-      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'publish_ids' );`), '2');
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::get( 'publish_ids' );`), '2');
       const editor = await site.wpEval(`$uid = wp_insert_user( array( 'user_login' => 'ed3', 'user_pass' => wp_generate_password(), 'user_email' => 'ed3@example.com', 'role' => 'editor' ) );
         $exp = time() + DAY_IN_SECONDS; $token = WP_Session_Tokens::get_instance( $uid )->create( $exp );
         $cookies = array( AUTH_COOKIE => wp_generate_auth_cookie( $uid, $exp, 'auth', $token ), LOGGED_IN_COOKIE => wp_generate_auth_cookie( $uid, $exp, 'logged_in', $token ) );
@@ -194,13 +194,13 @@ if (skip) {
         return array( 'cookie' => implode( '; ', array_map( fn( $k, $v ) => $k . '=' . $v, array_keys( $cookies ), $cookies ) ), 'nonce' => wp_create_nonce( 'bulk-pos_items' ) );`);
       const res = await fetch(`${site.url}${PAGE}`, { method: 'POST', body: new URLSearchParams({ action: 'pos_sync_pick', 'pos_key[]': 'item:4', _wpnonce: editor.nonce }), redirect: 'manual', headers: { cookie: editor.cookie, 'content-type': 'application/x-www-form-urlencoded' } });
       assert.equal(res.status, 403);
-      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'publish_ids' );`), '2');
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::get( 'publish_ids' );`), '2');
       // Another rule: the action changes nothing and says why.
       await setRule('ecom_flag', '2');
       const r = await bulk(html, 'pos_sync_pick', ['item:4']);
       const after = await (await site.adminFetch(r.headers.get('location'))).text();
       assert.match(after, /Items are chosen by hand only under the rule “These POS items”/);
-      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'publish_ids' );`), '2');
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::get( 'publish_ids' );`), '2');
     });
 
     test('no PHP notice in the debug log', () => {

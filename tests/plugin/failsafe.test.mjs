@@ -56,7 +56,7 @@ if (skip) {
       fake({ mode: 'ok' });
       await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args );
         update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'cs-Fail-1', 'reconcile_every' => 'off' ) );
-        PosSync\\Settings::save_tokens( null, 'rt-Fail-1', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
+        PosSync\\Store\\Settings::save_tokens( null, 'rt-Fail-1', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
     });
     after(async () => {
       await site?.stop({ remove: !process.env.POS_SYNC_KEEP_SITE });
@@ -107,7 +107,7 @@ if (skip) {
     test('the Node.js binary must print Node 20 or later for --version: checked when saved (the previous one kept) and before each run', async () => {
       const old = fakeNode('node18', 'v18.19.0');
       const other = fakeNode('notnode', 'hello');
-      const save = (node_path) => site.wpEval(`wp_set_current_user( 1 ); $e = PosSync\\Settings::save_form( $args ); return array( $e, PosSync\\Settings::get( 'node_path' ) );`, { api_base: 'http://127.0.0.1:9/API/V3', account_id: '1', client_id: 'fake', node_path });
+      const save = (node_path) => site.wpEval(`wp_set_current_user( 1 ); $e = PosSync\\Store\\Settings::save_form( $args ); return array( $e, PosSync\\Store\\Settings::get( 'node_path' ) );`, { api_base: 'http://127.0.0.1:9/API/V3', account_id: '1', client_id: 'fake', node_path });
       let [errors, saved] = await save(old);
       assert.ok(errors.some((e) => e.includes(`Node.js binary ${old} is v18.19.0; POS Sync needs Node.js 20 or later. The previous Node.js binary is kept.`)), JSON.stringify(errors));
       assert.equal(saved, '');
@@ -120,7 +120,7 @@ if (skip) {
       // Stored before this check existed (or replaced on disk since): the run fails and says why.
       await site.wpEval(`$s = get_option( 'pos_sync_settings' ); $s['node_path'] = $args; update_option( 'pos_sync_settings', $s ); return true;`, old);
       const before = jobs('sync').length;
-      const r = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
+      const r = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'sync' );`);
       assert.equal(r.ok, false);
       assert.match(r.error, /is v18\.19\.0; POS Sync needs Node\.js 20 or later\. Install Node\.js 20 or later or set its path/);
       assert.equal(jobs('sync').length, before);
@@ -142,7 +142,7 @@ if (skip) {
         pos_sync_site_is_live: 'pos_sync_site_is_live',
         pos_sync_refresh_lookups: 'pos_sync_refresh_lookups',
       };
-      const state = () => site.wpEval(`wp_cache_flush(); return array( PosSync\\Ledger::recheck_item_ids(), get_option( 'pos_sync_reconcile' ), get_option( 'pos_sync_background' ), get_option( 'pos_sync_lookups' ), wp_next_scheduled( 'pos_sync_background', array( 'sync' ) ) );`);
+      const state = () => site.wpEval(`wp_cache_flush(); return array( PosSync\\Store\\Ledger::recheck_item_ids(), get_option( 'pos_sync_reconcile' ), get_option( 'pos_sync_background' ), get_option( 'pos_sync_lookups' ), wp_next_scheduled( 'pos_sync_background', array( 'sync' ) ) );`);
       const was = await state();
       const seen = JSON.stringify(['sync', 'reconcile', 'test_connection', 'lookups'].map((k) => jobs(k).length));
       for (const [a, n] of Object.entries(urls)) {
@@ -185,7 +185,7 @@ if (skip) {
     test('the product boxes check edit_product on that product themselves', async () => {
       const id = await site.wpEval(`$p = new WC_Product_Simple(); $p->set_name( 'Boxed' ); $id = $p->save(); update_post_meta( $id, '_pos_sync_item_id', '901' ); return $id;`);
       const box = (user) =>
-        site.wpEval(`wp_set_current_user( $args['user'] ); $post = get_post( $args['id'] ); ob_start(); PosSync\\ProductScreen::render( $post ); PosSync\\Admin::notes_box( $post ); return ob_get_clean();`, { id, user });
+        site.wpEval(`wp_set_current_user( $args['user'] ); $post = get_post( $args['id'] ); ob_start(); PosSync\\Admin\\ProductScreen::render( $post ); PosSync\\Admin\\Notices::notes_box( $post ); return ob_get_clean();`, { id, user });
       assert.match(await box(1), /POS item 901/);
       const customer = await loginAs(site, 'shopper', 'customer');
       assert.equal(await box(customer.uid), '', 'nothing for a user who cannot edit the product');

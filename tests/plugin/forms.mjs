@@ -1,4 +1,4 @@
-// Admin actions are POST forms (php-plugin/includes/Actions.php): a button names its form
+// Admin actions are POST forms (php-plugin/includes/Admin/Actions.php): a button names its form
 // with the `form` attribute, and the forms (action, nonce, fields) are printed in the admin
 // footer, outside the settings tab's own form. These helpers press such a button.
 

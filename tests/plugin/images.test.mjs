@@ -65,7 +65,7 @@ function listing(url, file) {
 const PUBLISH = `
 $GLOBALS['pos_sync_test_log'] = array();
 add_filter( 'woocommerce_logger_log_message', function ( $message, $level, $context ) { if ( 'pos-sync' === ( $context['source'] ?? '' ) ) { $GLOBALS['pos_sync_test_log'][] = $level . ': ' . $message; } return $message; }, 10, 3 );
-$p = new PosSync\\Publisher( 'test-images' ); $error = null;
+$p = new PosSync\\Apply\\Publisher( 'test-images' ); $error = null;
 try { $p->apply_product_event( array( 'v' => 1, 'type' => 'product', 'product' => $args, 'cursor' => null ) ); } catch ( Throwable $t ) { $error = $t->getMessage(); }
 wp_cache_flush();
 $id = (int) wc_get_product_id_by_sku( $args['sku'] );
@@ -146,7 +146,7 @@ add_filter( 'pos_sync_image_max_bytes', fn() => ${CAP} );
     });
 
     test('the cap is 10 MB and Lightspeed’s image CDN the only host without filters', { timeout: 60_000 }, async () => {
-      const r = await site.wpEval(`remove_all_filters( 'pos_sync_image_max_bytes' ); remove_all_filters( 'pos_sync_image_hosts' ); return array( PosSync\\ImageDownload::max_bytes(), PosSync\\ImageDownload::hosts() );`);
+      const r = await site.wpEval(`remove_all_filters( 'pos_sync_image_max_bytes' ); remove_all_filters( 'pos_sync_image_hosts' ); return array( PosSync\\Apply\\ImageDownload::max_bytes(), PosSync\\Apply\\ImageDownload::hosts() );`);
       assert.deepEqual(r, [10 * 1024 * 1024, ['res.cloudinary.com']]);
     });
 

@@ -28,13 +28,13 @@ if (skip) {
       const f = path.join(fakeDir(), 'fake-sidecar.seen.json');
       return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')).byKind[kind] || [] : [];
     };
-    const stored = () => site.wpEval(`wp_cache_flush(); return array( 'settings' => PosSync\\Settings::all(), 'raw' => get_option( 'pos_sync_settings' ), 'tokens' => PosSync\\Settings::tokens() );`);
+    const stored = () => site.wpEval(`wp_cache_flush(); return array( 'settings' => PosSync\\Store\\Settings::all(), 'raw' => get_option( 'pos_sync_settings' ), 'tokens' => PosSync\\Store\\Settings::tokens() );`);
     // As an administrator (the form's own entry point decides who may change the keys).
     const saveAsAdmin = (posted, filter = '') =>
-      site.wpEval(`wp_set_current_user( 1 ); ${filter} return PosSync\\Settings::save_form( $args );`, { api_base: 'http://127.0.0.1:9/API/V3', account_id: '1', client_id: 'fake', ...posted });
+      site.wpEval(`wp_set_current_user( 1 ); ${filter} return PosSync\\Store\\Settings::save_form( $args );`, { api_base: 'http://127.0.0.1:9/API/V3', account_id: '1', client_id: 'fake', ...posted });
     const reset = () =>
       site.wpEval(`update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => $args['secret'], 'reconcile_every' => 'off' ) );
-        PosSync\\Settings::save_tokens( 'at-Keys-1', $args['refresh'], 0 ); return true;`, { secret: SECRET, refresh: REFRESH });
+        PosSync\\Store\\Settings::save_tokens( 'at-Keys-1', $args['refresh'], 0 ); return true;`, { secret: SECRET, refresh: REFRESH });
     const input = (html, key) => {
       const m = html.match(new RegExp(`<input[^>]*name="pos_sync_settings\\[${key}\\]"[^>]*>`, 's'));
       assert.ok(m, `no input ${key}`);
@@ -122,7 +122,7 @@ if (skip) {
       assert.equal(res.status, 302);
       assert.match(await (await site.adminFetch(res.headers.get('location'))).text(), /Connected to the Lightspeed account “Fake Shop”/);
       assert.deepEqual(jobs('test_connection').at(-1).allowed_hosts, ['127.0.0.1:9', 'cloud.lightspeedapp.com']);
-      await site.wpEval(`PosSync\\Runner::run( 'sync' ); return true;`);
+      await site.wpEval(`PosSync\\Jobs\\Runner::run( 'sync' ); return true;`);
       assert.deepEqual(jobs('sync').at(-1).allowed_hosts, ['127.0.0.1:9', 'cloud.lightspeedapp.com']);
     });
 
@@ -154,7 +154,7 @@ if (skip) {
       assert.deepEqual(await saveAsAdmin({ api_base: 'https://pos-proxy.example.com/API/V3', client_secret: 'x', refresh_token: 'y' }, filter), []);
       assert.equal((await stored()).settings.api_base, 'https://pos-proxy.example.com/API/V3');
       // Without the filter the stored host is refused before a run starts.
-      const run = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
+      const run = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'sync' );`);
       assert.equal(run.ok, false);
       assert.match(run.error, /The run was not started: API base URL: the host pos-proxy\.example\.com is not a Lightspeed host.*An administrator must correct it in POS Sync settings\./);
       await reset();
@@ -212,7 +212,7 @@ if (skip) {
         assert.equal(settings.node_path, node);
         assert.equal(settings.account_id, '2');
         assert.equal(raw.client_secret, SECRET, 'the constant is not copied into the database');
-        await site.wpEval(`PosSync\\Runner::run( 'sync' ); return true;`);
+        await site.wpEval(`PosSync\\Jobs\\Runner::run( 'sync' ); return true;`);
         const job = jobs('sync').at(-1);
         assert.equal(job.settings.api_base, 'http://127.0.0.1:7/API/V3');
         assert.equal(job.settings.client_secret, 'cs-From-Config-3c1');

@@ -28,7 +28,7 @@ if (skip) {
       return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')).byKind[kind] || [] : [];
     };
     const level = (item, sku, qoh) => ({ item_id: item, sku, shop_qoh: { 1: qoh - 1, 2: 1 }, qoh, base: qoh, read_from_ms: 'now' });
-    const reportRows = () => site.wpEval(`wp_cache_flush(); return PosSync\\Report::rows();`);
+    const reportRows = () => site.wpEval(`wp_cache_flush(); return PosSync\\Admin\\Report::rows();`);
     const rowOf = (rows, id) => rows.find((r) => r.product_id === id);
     const page = async (p) => {
       const res = await site.adminFetch(p);
@@ -52,7 +52,7 @@ if (skip) {
       fs.copyFileSync(path.join(REPO_ROOT, 'tests', 'plugin', 'fake-sidecar.mjs'), path.join(fakeDir(), 'sidecar.mjs'));
       await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args['sidecar'] );
         update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => $args['secret'], 'reconcile_every' => 'off' ) );
-        PosSync\\Settings::save_tokens( null, $args['refresh'], 0 ); return true;`, { sidecar: path.join(fakeDir(), 'sidecar.mjs'), secret: SECRET, refresh: REFRESH });
+        PosSync\\Store\\Settings::save_tokens( null, $args['refresh'], 0 ); return true;`, { sidecar: path.join(fakeDir(), 'sidecar.mjs'), secret: SECRET, refresh: REFRESH });
       ids = await site.wpEval(`$out = array();
         foreach ( array( 'TEE' => array( '801', true ), 'MUG' => array( '802', true ), 'CAP' => array( '803', false ) ) as $sku => $def ) {
           $p = new WC_Product_Simple(); $p->set_name( 'Linked ' . $sku ); $p->set_sku( $sku ); $p->set_regular_price( '10' ); $p->set_manage_stock( $def[1] ); $p->set_stock_quantity( 0 );
@@ -102,7 +102,7 @@ if (skip) {
       assert.match(rowOf(rows, ids.WEB).reasons[0], /Not linked: created in WooCommerce only/);
       // A failed pull is named.
       fake({ mode: 'fail', code: 'pos_unavailable', message: 'POS answered 503' });
-      await site.wpEval(`PosSync\\Runner::run( 'sync' ); return true;`);
+      await site.wpEval(`PosSync\\Jobs\\Runner::run( 'sync' ); return true;`);
       rows = await reportRows();
       assert.match(rowOf(rows, ids.TEE).reasons.join(' '), /Last pull failed \(.*\): POS answered 503/);
       // The page shows the same, with a Fix link per fixable row.
@@ -114,7 +114,7 @@ if (skip) {
       const dry = await page('/wp-admin/admin.php?page=pos-sync&tab=report');
       assert.match(dry, /id="pos-sync-dry-run-table".*<td>Linked TEE<\/td><td>TEE<\/td><td>801<\/td><td>40<\/td><td>12<\/td>/s);
       assert.equal(await site.wpEval(`wp_cache_flush(); return wc_get_product( $args )->get_stock_quantity();`, ids.TEE), 40);
-      const cli = await site.wpEval(`ob_start(); $r = ( new PosSync\\Cli() )->reconcile( array(), array( 'dry-run' => true ) ); return array( ob_get_clean(), $r );`);
+      const cli = await site.wpEval(`ob_start(); $r = ( new PosSync\\Admin\\Cli() )->reconcile( array(), array( 'dry-run' => true ) ); return array( ob_get_clean(), $r );`);
       assert.match(cli[0], new RegExp(`product #${ids.TEE} \\(SKU TEE, POS item 801\\): 40 -> 12`));
       assert.match(cli[0], /1 change\(s\); nothing was changed \(dry run\)/);
     });
@@ -128,7 +128,7 @@ if (skip) {
       assert.deepEqual(jobs('sync').at(-1).recheck_item_ids, ['801']);
       assert.equal(await site.wpEval(`wp_cache_flush(); return wc_get_product( $args )->get_stock_quantity();`, ids.TEE), 12);
       assert.doesNotMatch(html, new RegExp(`data-product="${ids.TEE}"`));
-      const cli = await site.wpEval(`ob_start(); $s = ( new PosSync\\Cli() )->status(); $r = ( new PosSync\\Cli() )->report(); return array( ob_get_clean(), $s['outbox'], count( $r ) );`);
+      const cli = await site.wpEval(`ob_start(); $s = ( new PosSync\\Admin\\Cli() )->status(); $r = ( new PosSync\\Admin\\Cli() )->report(); return array( ob_get_clean(), $s['outbox'], count( $r ) );`);
       assert.match(cli[0], /sync: ok at /);
       assert.match(cli[0], /outbox: 1 waiting, 0 needing attention, 0 in the POS/);
       assert.match(cli[0], /MUG.*1 online order or refund not yet in the POS/);
@@ -156,7 +156,7 @@ if (skip) {
       assert.match(html, /totals_mismatch: order total differs.*<button type="submit" class="button button-small pos-sync-retry" form="pos-sync-outbox-form" name="pos_sync_row" value="retry:1">Retry now<\/button>/s);
       assert.match(html, /<progress id="pos-sync-import" max="160" value="40"[^>]*><\/progress>/);
       assert.match(html, /40 of 160 items; 2\.5 items\/s; 48 seconds left\./);
-      const cli = await site.wpEval(`ob_start(); $ids = ( new PosSync\\Cli() )->retry(); global $wpdb; return array( ob_get_clean(), $ids, $wpdb->get_var( "SELECT state FROM {$wpdb->prefix}pos_sync_outbox WHERE id = 1" ) );`);
+      const cli = await site.wpEval(`ob_start(); $ids = ( new PosSync\\Admin\\Cli() )->retry(); global $wpdb; return array( ob_get_clean(), $ids, $wpdb->get_var( "SELECT state FROM {$wpdb->prefix}pos_sync_outbox WHERE id = 1" ) );`);
       assert.match(cli[0], /1 row\(s\) made due/);
       assert.deepEqual(cli[1], [1]);
       assert.equal(cli[2], 'retry');
@@ -166,7 +166,7 @@ if (skip) {
       const actions = ['pos_sync_sync_now', 'pos_sync_full_reconcile', 'pos_sync_report_fix', 'pos_sync_report_fix&item_id=801', 'pos_sync_test_connection', 'pos_sync_reconcile_now', 'pos_sync_outbox_action&pos_sync_row=retry:1', 'pos_sync_site_is_live', 'pos_sync_dry_run', 'pos_sync_refresh_lookups'];
       const nonceOf = { pos_sync_dry_run: 'pos_sync_dry_run', pos_sync_refresh_lookups: 'pos_sync_refresh_lookups', pos_sync_sync_now: 'pos_sync_sync_now', pos_sync_full_reconcile: 'pos_sync_full_reconcile', pos_sync_report_fix: 'pos_sync_report_fix_all', 'pos_sync_report_fix&item_id=801': 'pos_sync_report_fix_801', pos_sync_test_connection: 'pos_sync_test_connection', pos_sync_reconcile_now: 'pos_sync_reconcile_now', 'pos_sync_outbox_action&pos_sync_row=retry:1': 'pos_sync_outbox_action', pos_sync_site_is_live: 'pos_sync_site_is_live' };
       const before = { sync: jobs('sync').length, reconcile: jobs('reconcile').length, test: jobs('test_connection').length };
-      const state = () => site.wpEval(`return array( PosSync\\Ledger::recheck_item_ids(), get_option( 'pos_sync_reconcile' ) );`);
+      const state = () => site.wpEval(`return array( PosSync\\Store\\Ledger::recheck_item_ids(), get_option( 'pos_sync_reconcile' ) );`);
       const was = await state();
       // Actions are POST forms: the fields of each, as posted.
       const post = (fetcher, a, extra) =>
@@ -199,10 +199,10 @@ if (skip) {
     test('no rendered admin page nor log holds the client secret or a token', async () => {
       // Runs that see the secrets: a rotated pair, and an error message holding the client secret.
       fake({ mode: 'ok', token: ROTATED, stock: [] });
-      await site.wpEval(`PosSync\\Runner::run( 'sync' ); return true;`);
+      await site.wpEval(`PosSync\\Jobs\\Runner::run( 'sync' ); return true;`);
       fake({ mode: 'fail', code: 'credentials' });
-      await site.wpEval(`PosSync\\Runner::run( 'sync' ); return true;`);
-      const tokens = await site.wpEval(`return PosSync\\Settings::tokens();`);
+      await site.wpEval(`PosSync\\Jobs\\Runner::run( 'sync' ); return true;`);
+      const tokens = await site.wpEval(`return PosSync\\Store\\Settings::tokens();`);
       assert.equal(tokens.refresh_token, ROTATED.refresh_token);
       const order = await site.wpEval(`return wc_get_orders( array( 'limit' => 1 ) )[0]->get_id();`);
       const pages = [

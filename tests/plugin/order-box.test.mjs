@@ -105,8 +105,8 @@ if (skip) {
     test('the legacy order screen gets the same box', async () => {
       const o = await order('on-hold', [['MUG', 1]]);
       const r = await site.wpEval(`global $wp_meta_boxes; require_once ABSPATH . 'wp-admin/includes/admin.php'; set_current_screen( 'shop_order' );
-        PosSync\\OrdersAdmin::add_order_box( 'shop_order', null );
-        ob_start(); PosSync\\OrdersAdmin::order_box( new WP_Post( (object) array( 'ID' => (int) $args, 'post_type' => 'shop_order' ) ) );
+        PosSync\\Admin\\OrdersAdmin::add_order_box( 'shop_order', null );
+        ob_start(); PosSync\\Admin\\OrdersAdmin::order_box( new WP_Post( (object) array( 'ID' => (int) $args, 'post_type' => 'shop_order' ) ) );
         return array( isset( $wp_meta_boxes['shop_order']['side']['default']['pos-sync-order'] ), ob_get_clean() );`, o.id);
       assert.equal(r[0], true, 'the box is added to the legacy screen');
       assert.deepEqual(box(r[1])[`WEB-${o.number}`].words, 'Held for stock — sent when paid');

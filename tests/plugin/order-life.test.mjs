@@ -13,7 +13,7 @@ const { skip } = await wordPressOrSkip();
 
 // PHP helpers for the snippets below.
 const PRELUDE = `
-global $wpdb; $ob = PosSync\\Schema::outbox(); $ol = PosSync\\Schema::outbox_lines();
+global $wpdb; $ob = PosSync\\Store\\Schema::outbox(); $ol = PosSync\\Store\\Schema::outbox_lines();
 $rows = function ( $order_id ) use ( $wpdb, $ob, $ol ) {
   return $wpdb->get_results( $wpdb->prepare( "SELECT o.id, o.reference_number, o.kind, o.refund_id, o.part, o.state, o.released, o.cancel_requested, o.placed_at_ms, o.payload, ( SELECT GROUP_CONCAT( CONCAT( l.product_id, ':', l.qty ) ORDER BY l.id ) FROM {$ol} l WHERE l.outbox_id = o.id ) AS ledger FROM {$ob} o WHERE o.order_id = %d ORDER BY o.id", $order_id ), ARRAY_A );
 };
@@ -48,7 +48,7 @@ if (skip) {
       fake({ mode: 'ok' });
       await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args );
         update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'fake-secret', 'reconcile_every' => 'off', 'reference_prefix' => 'WEB-', 'pos_shop_id' => '1', 'register_id' => '1', 'employee_id' => '1', 'payment_types' => 'default=1' ) );
-        PosSync\\Settings::save_tokens( null, 'fake-refresh', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
+        PosSync\\Store\\Settings::save_tokens( null, 'fake-refresh', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
       linked = await site.wpEval(`$out = array();
         foreach ( array( 'TEE' => '701', 'MUG' => '702', 'CAP' => '703', 'HAT' => '704' ) as $sku => $item ) {
           $p = new WC_Product_Simple(); $p->set_name( 'Linked ' . $sku ); $p->set_sku( $sku ); $p->set_regular_price( '10' ); $p->set_manage_stock( true ); $p->set_stock_quantity( 2 );
@@ -72,9 +72,9 @@ if (skip) {
         $wpdb->insert( $ol, array( 'outbox_id' => $copy, 'product_id' => 1, 'qty' => -1 ) );
         delete_option( 'pos_sync_connected_on' );
         update_option( 'pos_sync_db_version', '3' );
-        PosSync\\Schema::maybe_upgrade();
+        PosSync\\Store\\Schema::maybe_upgrade();
         $dup = $wpdb->query( $wpdb->prepare( "INSERT INTO {$ob} (reference_number, kind, order_id, refund_id, part, created_at, updated_at) VALUES ('X-9001', 'order', 9001, 0, 0, %s, %s)", $now, $now ) );
-        $out = array( get_option( 'pos_sync_db_version' ) === PosSync\\Schema::DB_VERSION ? 'current' : get_option( 'pos_sync_db_version' ), $wpdb->get_results( "SELECT reference_number, part, state, released FROM {$ob} WHERE order_id = 9001 ORDER BY id", ARRAY_A ), $dup, get_option( 'pos_sync_connected_on' ), array_column( $wpdb->get_results( "SHOW INDEX FROM {$ob} WHERE Key_name = 'row_key'", ARRAY_A ), 'Column_name' ) );
+        $out = array( get_option( 'pos_sync_db_version' ) === PosSync\\Store\\Schema::DB_VERSION ? 'current' : get_option( 'pos_sync_db_version' ), $wpdb->get_results( "SELECT reference_number, part, state, released FROM {$ob} WHERE order_id = 9001 ORDER BY id", ARRAY_A ), $dup, get_option( 'pos_sync_connected_on' ), array_column( $wpdb->get_results( "SHOW INDEX FROM {$ob} WHERE Key_name = 'row_key'", ARRAY_A ), 'Column_name' ) );
         $wpdb->query( "DELETE FROM {$ol} WHERE outbox_id = {$copy}" ); $wpdb->query( "DELETE FROM {$ob} WHERE order_id = 9001" );
         return $out;`);
       assert.equal(r[0], 'current', 'upgraded to the current schema');
@@ -96,7 +96,7 @@ if (skip) {
       await tick();
       assert.equal(await stock(linked.TEE), 1, 'a POS reading does not give the held unit back');
       assert.equal(jobs('post_orders').flatMap((j) => j.outbox).filter((r) => r.reference === `WEB-${o.number}`).length, 0, 'a held row is never sent');
-      await php(`return PosSync\\Runner::run( 'reconcile' )['ok'];`);
+      await php(`return PosSync\\Jobs\\Runner::run( 'reconcile' )['ok'];`);
       assert.equal(await stock(linked.TEE), 1, 'nor does a full reconcile');
       await site.rest('PUT', `/wc/v3/orders/${o.id}`, { status: 'cancelled' });
       rows = await php(`return $rows( $args );`, o.id);
@@ -132,7 +132,7 @@ if (skip) {
 
     test('cancelled while in flight: sent with lookup_only; outbox_absent releases it', { timeout: 120_000 }, async () => {
       const o = await order('processing', [{ product_id: linked.CAP, quantity: 1 }]);
-      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Ledger::now_ms(), $args ) ); return true;`, o.id);
+      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Store\\Ledger::now_ms(), $args ) ); return true;`, o.id);
       await site.rest('PUT', `/wc/v3/orders/${o.id}`, { status: 'cancelled' });
       let [row] = await php(`return $rows( $args );`, o.id);
       assert.deepEqual([row.state, row.cancel_requested, row.released], ['sending', '1', '0']);
@@ -146,7 +146,7 @@ if (skip) {
 
     test('cancelled while in flight with a refund waiting: outbox_absent releases the refund row too (the POS has no sale to return against)', { timeout: 120_000 }, async () => {
       const o = await order('processing', [{ product_id: linked.HAT, quantity: 1 }]);
-      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Ledger::now_ms(), $args ) ); return true;`, o.id);
+      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Store\\Ledger::now_ms(), $args ) ); return true;`, o.id);
       await site.rest('POST', `/wc/v3/orders/${o.id}/refunds`, { amount: '1.00', api_refund: false });
       await site.rest('PUT', `/wc/v3/orders/${o.id}`, { status: 'cancelled' });
       let rows = await php(`return $rows( $args );`, o.id);
@@ -183,7 +183,7 @@ if (skip) {
 
     test('an order edited while its sale is in flight: the added units are held at once (a new POS reading cannot give them back) and go to the POS once the sale is confirmed', { timeout: 120_000 }, async () => {
       const o = await order('processing', [{ product_id: linked.TEE, quantity: 1 }]);
-      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Ledger::now_ms(), $args ) ); return true;`, o.id);
+      await php(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$ob} SET state = 'sending', first_attempt_at_ms = %d WHERE order_id = %d", PosSync\\Store\\Ledger::now_ms(), $args ) ); return true;`, o.id);
       await site.rest('PUT', `/wc/v3/orders/${o.id}`, { line_items: [{ product_id: linked.MUG, quantity: 1 }] });
       let rows = await php(`return $rows( $args );`, o.id);
       assert.deepEqual(rows.map((r) => [r.reference_number, r.state, r.ledger]), [[`WEB-${o.number}`, 'sending', `${linked.TEE}:-1`], [`WEB-${o.number}-E1`, 'held', `${linked.MUG}:-1`]], 'the added mug holds its unit from the edit on');

@@ -95,7 +95,7 @@ if (skip) {
       assert.doesNotMatch(html, /SECRET-/);
       assert.match(html, /saved — leave blank to keep/);
       assert.match(html, /Test connection/);
-      const stored = await site.wpEval(`return array( PosSync\\Settings::all(), PosSync\\Settings::tokens(), PosSync\\Settings::is_configured() );`);
+      const stored = await site.wpEval(`return array( PosSync\\Store\\Settings::all(), PosSync\\Store\\Settings::tokens(), PosSync\\Store\\Settings::is_configured() );`);
       assert.equal(stored[0].client_secret, 'SECRET-client-4711');
       assert.equal(stored[0].shop_ids, '1,2');
       assert.equal(stored[0].safety_buffer, 2);
@@ -106,7 +106,7 @@ if (skip) {
       html = await form({ ...all, client_secret: '', refresh_token: '', safety_buffer: '-3' });
       assert.doesNotMatch(html, /SECRET-/);
       assert.match(html, /safety buffer must be a whole number/i);
-      const again = await site.wpEval(`return array( PosSync\\Settings::all(), PosSync\\Settings::tokens() );`);
+      const again = await site.wpEval(`return array( PosSync\\Store\\Settings::all(), PosSync\\Store\\Settings::tokens() );`);
       assert.equal(again[0].client_secret, 'SECRET-client-4711');
       assert.equal(again[1].refresh_token, 'SECRET-refresh-0815');
       assert.equal(again[0].safety_buffer, 2);
@@ -141,7 +141,7 @@ if (skip) {
         token: { access_token: 'SECRET-access-new', refresh_token: 'SECRET-refresh-new', expires_at_ms: 1893456000000 },
         stock: [{ levels: [{ item_id: '501', sku: 'RUN-1', shop_qoh: { 1: 4, 2: 5 }, qoh: 9, base: 7 }], cursor: { ts: '2026-01-01T00:00:00+00:00', ids: ['501'] } }],
       });
-      const run = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
+      const run = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'sync' );`);
       assert.equal(run.ok, true, run.error);
       const s = seen();
       assert.equal(s.job.v, 1);
@@ -151,7 +151,7 @@ if (skip) {
       assert.equal(s.job.tokens.refresh_token, 'SECRET-refresh-0815');
       assert.ok(s.job.budget_ms >= 5000);
       assert.deepEqual(s.acks, [{ v: 1, type: 'token_saved', refresh_token: 'SECRET-refresh-new' }]);
-      const after = await site.wpEval(`return array( PosSync\\Settings::tokens(), wc_get_product( $args )->get_stock_quantity(), PosSync\\Settings::cursors(), get_option( 'pos_sync_last_run' )['ok'] );`, id);
+      const after = await site.wpEval(`return array( PosSync\\Store\\Settings::tokens(), wc_get_product( $args )->get_stock_quantity(), PosSync\\Store\\Settings::cursors(), get_option( 'pos_sync_last_run' )['ok'] );`, id);
       assert.equal(after[0].refresh_token, 'SECRET-refresh-new');
       assert.equal(after[1], 7);
       assert.deepEqual(after[2].item_shop, { ts: '2026-01-01T00:00:00+00:00', ids: ['501'] });
@@ -169,7 +169,7 @@ if (skip) {
       const first = site.runCron({ hooks: ['pos_sync_tick'] });
       // Wait until the first run's sidecar holds the job (so the lock is taken).
       for (let i = 0; i < 200 && !fs.existsSync(path.join(site.dir, 'fake', 'fake-sidecar.seen.json')); i++) await new Promise((r) => setTimeout(r, 50));
-      const second = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
+      const second = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'sync' );`);
       assert.equal(second.busy, true);
       assert.deepEqual(await first, ['pos_sync_tick']);
       const last = await site.wpEval(`return get_option( 'pos_sync_last_run' );`);
@@ -182,7 +182,7 @@ if (skip) {
       fake({ mode: 'hang' });
       await site.wpEval(`update_option( 'pos_sync_site_test_margin', 1 ); $s = get_option( 'pos_sync_settings' ); $s['budget_seconds'] = 5; update_option( 'pos_sync_settings', $s ); return true;`);
       const t0 = Date.now();
-      const run = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
+      const run = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'sync' );`);
       const took = (Date.now() - t0) / 1000;
       assert.equal(run.ok, false);
       assert.match(run.error, /exceeded its time budget/);
@@ -193,10 +193,10 @@ if (skip) {
 
     test('a crashing sidecar or a missing node is named in the admin notice', async () => {
       fake({ mode: 'crash' });
-      let run = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
+      let run = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'sync' );`);
       assert.match(run.error, /exit code 1: Error: Cannot find module/);
       await site.wpEval(`$s = get_option( 'pos_sync_settings' ); $s['node_path'] = '/nonexistent/bin/node'; update_option( 'pos_sync_settings', $s ); return true;`);
-      run = await site.wpEval(`return PosSync\\Runner::run( 'sync' );`);
+      run = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'sync' );`);
       assert.match(run.error, /Node\.js was not found at \/nonexistent\/bin\/node/);
       const html = await (await site.adminFetch('/wp-admin/')).text();
       assert.match(html, /Node\.js was not found at \/nonexistent\/bin\/node/);

@@ -86,7 +86,7 @@ foreach ( array( 'item:41', 'matrix:42' ) as $key ) {
   foreach ( $ids as $aid ) { $texts[] = get_post_meta( $aid, '_wp_attachment_image_alt', true ); $texts[] = basename( (string) get_attached_file( $aid ) ); $texts[] = get_the_title( $aid ); }
   $out[ $key ] = array( 'id' => $id, 'texts' => $texts, 'images' => count( $ids ), 'variations' => count( $p->get_children() ) );
 }
-$out['catalogue'] = $wpdb->get_results( "SELECT name, sku FROM " . PosSync\\Schema::catalogue() . " ORDER BY pos_key", ARRAY_A );
+$out['catalogue'] = $wpdb->get_results( "SELECT name, sku FROM " . PosSync\\Store\\Schema::catalogue() . " ORDER BY pos_key", ARRAY_A );
 return $out;
 `;
 
@@ -117,7 +117,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
 
     test('markup and script in every text field reach WooCommerce as WooCommerce would clean them', { timeout: 180_000 }, async () => {
       const r = await site.wpEval(
-        `$p = new PosSync\\Publisher( 'test-text' ); $errors = array();
+        `$p = new PosSync\\Apply\\Publisher( 'test-text' ); $errors = array();
          foreach ( $args as $l ) { try { $p->apply_product_event( array( 'v' => 1, 'type' => 'product', 'product' => $l, 'cursor' => null ) ); } catch ( Throwable $t ) { $errors[] = $t->getMessage(); } }
          return $errors;`,
         [simple(), matrix()],
@@ -148,7 +148,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
     test('a stock level with the same POS SKU links the product the publish flow made (cleaned alike)', { timeout: 60_000 }, async () => {
       const linked = await site.wpEval(
         `$id = wc_get_product_id_by_sku( 'TEE-41' ); delete_post_meta( $id, '_pos_sync_item_id' );
-         $a = new PosSync\\Applier( 'test-text' ); $links = array();
+         $a = new PosSync\\Apply\\StockApplier( 'test-text' ); $links = array();
          $a->apply_levels( array( array( 'item_id' => '41', 'sku' => $args, 'base' => 7, 'read_from_ms' => 0, 'read_until_ms' => 0 ) ), $links );
          wp_cache_flush(); return array( get_post_meta( $id, '_pos_sync_item_id', true ), wc_get_product( $id )->get_stock_quantity() );`,
         `TEE${img}-41`,

@@ -61,7 +61,7 @@ if (skip) {
       fake({ mode: 'ok' });
       await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args );
         update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'fake-secret', 'reconcile_every' => 'off', 'pos_shop_id' => '1', 'register_id' => '1', 'employee_id' => '1', 'payment_types' => 'default=1', 'reference_prefix' => 'WEB-' ) );
-        PosSync\\Settings::save_tokens( null, 'fake-refresh', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
+        PosSync\\Store\\Settings::save_tokens( null, 'fake-refresh', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
       product = await site.wpEval(`$p = new WC_Product_Simple(); $p->set_name( 'Lamp' ); $p->set_sku( 'LAMP' ); $p->set_regular_price( '10' ); $p->set_manage_stock( true ); $p->set_stock_quantity( 10 );
         $id = $p->save(); update_post_meta( $id, '_pos_sync_item_id', '801' ); update_post_meta( $id, '_pos_sync_last_stock', '10' ); return $id;`);
     });
@@ -75,7 +75,7 @@ if (skip) {
       const ids = (await sql("SELECT id FROM {outbox} WHERE state = 'pending' ORDER BY id")).map((r) => r.id);
       assert.equal(ids.length, 6);
       // Two real PHP processes claim at the same moment (each its own MySQL connection).
-      const claim = `$lease = new PosSync\\Lease( 20000 ); return array( $lease->token, array_column( PosSync\\Outbox::claim_due( $lease ), 'id' ) );`;
+      const claim = `$lease = new PosSync\\Jobs\\Lease( 20000 ); return array( $lease->token, array_column( PosSync\\Jobs\\Outbox::claim_due( $lease ), 'id' ) );`;
       const [a, b] = await Promise.all([site.wpEval(claim), site.wpEval(claim)]);
       assert.notEqual(a[0], b[0], 'each run has its own token');
       assert.deepEqual([...a[1], ...b[1]].sort(), [...ids].sort(), 'every due row claimed');
@@ -87,20 +87,20 @@ if (skip) {
         assert.ok(Number(r.claimed_until_ms) > Date.now() + 20_000, 'the lease covers the budget and the margins');
       }
       // A third run finds nothing while the leases run.
-      assert.deepEqual(await site.wpEval(`return PosSync\\Outbox::claim_due( new PosSync\\Lease( 20000 ) );`), []);
+      assert.deepEqual(await site.wpEval(`return PosSync\\Jobs\\Outbox::claim_due( new PosSync\\Jobs\\Lease( 20000 ) );`), []);
       // An event carrying another run's token changes nothing.
       const held = a[1].length ? [a, a[1][0]] : [b, b[1][0]];
-      const intruder = await site.wpEval(`PosSync\\Outbox::apply_posted( array( 'outbox_id' => $args[0], 'reference' => $args[1], 'sale_id' => '9', 'customer_id' => '9' ), 'not-the-token' );
-        PosSync\\Outbox::apply_failed( array( 'outbox_id' => $args[0], 'reference' => $args[1], 'code' => 'x', 'message' => 'x', 'retry_at_ms' => null, 'attention' => true ), 'not-the-token' ); return true;`, [held[1], (await row(held[1])).reference_number]);
+      const intruder = await site.wpEval(`PosSync\\Jobs\\Outbox::apply_posted( array( 'outbox_id' => $args[0], 'reference' => $args[1], 'sale_id' => '9', 'customer_id' => '9' ), 'not-the-token' );
+        PosSync\\Jobs\\Outbox::apply_failed( array( 'outbox_id' => $args[0], 'reference' => $args[1], 'code' => 'x', 'message' => 'x', 'retry_at_ms' => null, 'attention' => true ), 'not-the-token' ); return true;`, [held[1], (await row(held[1])).reference_number]);
       assert.equal(intruder, true);
       assert.equal((await row(held[1])).state, 'sending', 'an event of a run that does not hold the row is not applied');
       assert.equal((await row(held[1])).pos_sale_id, null);
       // The lease expires (its run died): the row is claimable again, still `sending`, so the core looks it up first.
-      await site.wpEval(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->prefix}pos_sync_outbox SET claimed_until_ms = %d WHERE id = %d", PosSync\\Ledger::now_ms() - 1, $args ) ); return true;`, held[1]);
+      await site.wpEval(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->prefix}pos_sync_outbox SET claimed_until_ms = %d WHERE id = %d", PosSync\\Store\\Ledger::now_ms() - 1, $args ) ); return true;`, held[1]);
       const again = await site.wpEval(claim);
       assert.deepEqual(again[1], [String(held[1])]);
       // The holder's own answer is applied; its late answer after that changes nothing.
-      await site.wpEval(`PosSync\\Outbox::apply_posted( array( 'outbox_id' => $args[0], 'reference' => $args[1], 'sale_id' => '4242', 'customer_id' => '7' ), $args[2] ); return true;`, [held[1], (await row(held[1])).reference_number, again[0]]);
+      await site.wpEval(`PosSync\\Jobs\\Outbox::apply_posted( array( 'outbox_id' => $args[0], 'reference' => $args[1], 'sale_id' => '4242', 'customer_id' => '7' ), $args[2] ); return true;`, [held[1], (await row(held[1])).reference_number, again[0]]);
       const posted = await row(held[1]);
       assert.equal(posted.state, 'posted');
       assert.equal(posted.pos_sale_id, '4242');
@@ -130,9 +130,9 @@ if (skip) {
       const busy = await site.wpEval(`global $wpdb;
         $other = new wpdb( DB_USER, DB_PASSWORD, DB_NAME, DB_HOST );
         $other->get_var( $other->prepare( 'SELECT GET_LOCK( %s, 0 )', substr( 'pos_sync_run_' . md5( DB_NAME . '|' . $wpdb->prefix ), 0, 64 ) ) );
-        $skipped = PosSync\\Runner::run( 'sync' );
+        $skipped = PosSync\\Jobs\\Runner::run( 'sync' );
         add_filter( 'pos_sync_run_lock', '__return_false' );
-        $ran = PosSync\\Runner::run( 'sync' );
+        $ran = PosSync\\Jobs\\Runner::run( 'sync' );
         return array( $skipped['busy'] ?? false, $ran['ok'] );`);
       assert.deepEqual(busy, [true, true]);
       assert.equal(jobs('sync').length, before + 1);
@@ -164,7 +164,7 @@ if (skip) {
       const r1 = await row(r0.id);
       assert.equal(r1.state, 'manual');
       assert.equal(r1.released, '1');
-      assert.deepEqual(await site.wpEval(`return PosSync\\Ledger::recheck_item_ids();`), ['801'], 'its item is read again');
+      assert.deepEqual(await site.wpEval(`return PosSync\\Store\\Ledger::recheck_item_ids();`), ['801'], 'its item is read again');
       const posts = jobs('post_orders').length;
       fake(reading(10));
       await tick();
@@ -186,7 +186,7 @@ if (skip) {
       await tick();
       assert.deepEqual(await Promise.all([r1, r2, r3].map(async (r) => (await row(r.id)).state)), ['attention', 'attention', 'attention']);
       // r3 is being sent by another run (a live lease): bulk cancel must not touch it.
-      await site.wpEval(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->prefix}pos_sync_outbox SET state = 'sending', claim_token = 'other-run', claimed_until_ms = %d WHERE id = %d", PosSync\\Ledger::now_ms() + 60000, $args ) ); return true;`, r3.id);
+      await site.wpEval(`global $wpdb; $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->prefix}pos_sync_outbox SET state = 'sending', claim_token = 'other-run', claimed_until_ms = %d WHERE id = %d", PosSync\\Store\\Ledger::now_ms() + 60000, $args ) ); return true;`, r3.id);
       const res = await postAction(statusPage, { pos_sync_bulk: 'cancel', 'outbox_ids[]': [r1.id, r3.id] });
       assert.equal(res.status, 302);
       assert.match(res.headers.get('location'), /pos_sync_resolved=1&pos_sync_asked=2|pos_sync_asked=2&pos_sync_resolved=1/);
@@ -241,11 +241,11 @@ if (skip) {
         { name: 'Gift wrap', total: '2.50', tax: '0.00' },
         { name: 'Loyalty', total: '-1.00', tax: '0.00' },
       ]);
-      const errors = await site.wpEval(`return PosSync\\Settings::save_form( array_merge( PosSync\\Settings::all(), array( 'fee_item_id' => 'abc' ) ) );`);
+      const errors = await site.wpEval(`return PosSync\\Store\\Settings::save_form( array_merge( PosSync\\Store\\Settings::all(), array( 'fee_item_id' => 'abc' ) ) );`);
       assert.ok(errors.some((e) => /whole numbers/.test(e)), JSON.stringify(errors));
-      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'fee_item_id' );`), '');
-      await site.wpEval(`return PosSync\\Settings::save_form( array_merge( PosSync\\Settings::all(), array( 'fee_item_id' => '55' ) ) );`);
-      assert.equal((await site.wpEval(`return PosSync\\Settings::for_order_job();`)).fee_item_id, '55');
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::get( 'fee_item_id' );`), '');
+      await site.wpEval(`return PosSync\\Store\\Settings::save_form( array_merge( PosSync\\Store\\Settings::all(), array( 'fee_item_id' => '55' ) ) );`);
+      assert.equal((await site.wpEval(`return PosSync\\Store\\Settings::for_order_job();`)).fee_item_id, '55');
       assert.match(await (await site.adminFetch('/wp-admin/admin.php?page=wc-settings&tab=pos_sync')).text(), /Fee item ID/);
       fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok' } } });
       await tick();
@@ -256,7 +256,7 @@ if (skip) {
     });
 
     test('a site copied to another address runs nothing (no token refresh, no posting, no sync) and says why until "This is the live shop" (POST, nonce) re-binds it', async () => {
-      const identity = await site.wpEval(`return PosSync\\SiteGuard::identity();`);
+      const identity = await site.wpEval(`return PosSync\\Jobs\\SiteGuard::identity();`);
       assert.equal(identity.address, site.url.replace(/^http:\/\//, ''), 'bound when the connection was first used');
       assert.match(identity.site_id, /^[0-9a-f-]{36}$/);
       const order = await buy(1);
@@ -268,11 +268,11 @@ if (skip) {
         fake({ mode: 'ok', token: { access_token: 'rotated', refresh_token: 'rotated-refresh', expires_at_ms: Date.now() + 3_600_000 } });
         const before = allJobs();
         await tick();
-        const run = await site.wpEval(`return PosSync\\Runner::run( 'test_connection' );`);
+        const run = await site.wpEval(`return PosSync\\Jobs\\Runner::run( 'test_connection' );`);
         assert.equal(run.ok, false);
         assert.match(run.error, /paused on this site/);
         assert.equal(allJobs(), before, 'no job of any kind ran');
-        assert.equal((await site.wpEval(`return PosSync\\Settings::tokens();`)).refresh_token, 'fake-refresh', 'the token is not rotated');
+        assert.equal((await site.wpEval(`return PosSync\\Store\\Settings::tokens();`)).refresh_token, 'fake-refresh', 'the token is not rotated');
         assert.equal((await rowOf(order.id)).state, 'pending', 'nothing posted');
         const html = await (await site.adminFetch('/wp-admin/')).text();
         assert.match(html, /id="pos-sync-site-guard".*set up on 127\.0\.0\.1:\d+, but this site now answers at staging\.example\.test/s);
@@ -282,12 +282,12 @@ if (skip) {
         assert.equal((await site.adminFetch(`/wp-admin/admin-post.php?action=pos_sync_site_is_live&_wpnonce=${getWithNonce}`)).status, 405);
         const noNonce = await site.adminFetch('/wp-admin/admin-post.php', { method: 'POST', body: new URLSearchParams({ action: 'pos_sync_site_is_live' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
         assert.notEqual(noNonce.status, 302);
-        assert.equal(await site.wpEval(`return PosSync\\SiteGuard::is_live();`), false);
+        assert.equal(await site.wpEval(`return PosSync\\Jobs\\SiteGuard::is_live();`), false);
         const form = html.match(/id="pos-sync-site-guard"[\s\S]*?name="_wpnonce" value="([^"]+)"/);
         const res = await site.adminFetch('/wp-admin/admin-post.php', { method: 'POST', body: new URLSearchParams({ action: 'pos_sync_site_is_live', _wpnonce: form[1] }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
         assert.equal(res.status, 302);
-        assert.equal(await site.wpEval(`return PosSync\\SiteGuard::identity()['address'];`), 'staging.example.test');
-        assert.equal(await site.wpEval(`return PosSync\\SiteGuard::identity()['site_id'];`), identity.site_id, 'the site id stays');
+        assert.equal(await site.wpEval(`return PosSync\\Jobs\\SiteGuard::identity()['address'];`), 'staging.example.test');
+        assert.equal(await site.wpEval(`return PosSync\\Jobs\\SiteGuard::identity()['site_id'];`), identity.site_id, 'the site id stays');
         fake({ mode: 'ok', byKind: { post_orders: { mode: 'ok' } } });
         await tick();
         assert.ok(allJobs() > before, 'runs again once confirmed');

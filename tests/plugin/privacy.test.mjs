@@ -40,8 +40,8 @@ if (skip) {
       site.wpEval(
         `global $wpdb; foreach ( $args as $event ) {
           // Held by this run's lease (Lease.php), as a post_orders run holds what it sends.
-          $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->prefix}pos_sync_outbox SET state = 'sending', claim_token = 'privacy-run', claimed_until_ms = %d WHERE id = %d", PosSync\\Ledger::now_ms() + 60000, $event['outbox_id'] ) );
-          PosSync\\Outbox::apply_posted( $event, 'privacy-run' );
+          $wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->prefix}pos_sync_outbox SET state = 'sending', claim_token = 'privacy-run', claimed_until_ms = %d WHERE id = %d", PosSync\\Store\\Ledger::now_ms() + 60000, $event['outbox_id'] ) );
+          PosSync\\Jobs\\Outbox::apply_posted( $event, 'privacy-run' );
         } return true;`,
         rows.map((row, i) => ({ outbox_id: row.row_id, reference: row.reference, sale_id: String(firstSaleId + i), customer_id: customerId })),
       );
@@ -222,10 +222,10 @@ if (skip) {
 
     test('pruning: the tick removes customer details from settled rows past "Keep customer details for N days", a batch at a time; newer and unsettled rows keep them', { timeout: TIMEOUT }, async () => {
       // The setting: default 90, validated, on the settings tab.
-      assert.equal(await site.wpEval(`return PosSync\\Settings::get( 'privacy_days' );`), 90);
-      const bad = await site.wpEval(`return PosSync\\Settings::save_form( array( 'privacy_days' => '0' ) );`);
+      assert.equal(await site.wpEval(`return PosSync\\Store\\Settings::get( 'privacy_days' );`), 90);
+      const bad = await site.wpEval(`return PosSync\\Store\\Settings::save_form( array( 'privacy_days' => '0' ) );`);
       assert.match(bad.join('\n'), /Customer details are kept in the outbox for 1 to 3650 days \(got “0”\)/);
-      assert.deepEqual(await site.wpEval(`$e = PosSync\\Settings::save_form( array( 'privacy_days' => '30' ) ); return array( $e, PosSync\\Settings::get( 'privacy_days' ) );`), [[], 30]);
+      assert.deepEqual(await site.wpEval(`$e = PosSync\\Store\\Settings::save_form( array( 'privacy_days' => '30' ) ); return array( $e, PosSync\\Store\\Settings::get( 'privacy_days' ) );`), [[], 30]);
       const page = await (await site.adminFetch('/wp-admin/admin.php?page=wc-settings&tab=pos_sync')).text();
       assert.match(page, /Keep customer details in the outbox for \(days\)/);
       assert.match(page, /name="pos_sync_settings\[privacy_days\]"[^>]*value="30"|value="30"[^>]*name="pos_sync_settings\[privacy_days\]"/);

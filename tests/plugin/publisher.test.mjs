@@ -134,7 +134,7 @@ const event = (product, cursor = { item: { ts: product.pos_timestamp, ids: [prod
 
 const PRELUDE = `
 $apply = function ( $events ) {
-  $p = new PosSync\\Publisher( 'test-run' ); $errors = array();
+  $p = new PosSync\\Apply\\Publisher( 'test-run' ); $errors = array();
   foreach ( $events as $e ) { try { $p->apply_product_event( $e ); } catch ( Throwable $t ) { $errors[] = $t->getMessage(); } }
   return array( 'counts' => $p->counts, 'errors' => $errors );
 };
@@ -378,8 +378,8 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
     test('stock goes through the ledger: pending online orders are subtracted', async () => {
       const r = await php(`
         global $wpdb; $id = $by_key( 'item:1' ); $now = current_time( 'mysql', true );
-        $wpdb->insert( PosSync\\Schema::outbox(), array( 'reference_number' => 'web-pub-1', 'state' => 'pending', 'created_at' => $now, 'updated_at' => $now ) );
-        $wpdb->insert( PosSync\\Schema::outbox_lines(), array( 'outbox_id' => $wpdb->insert_id, 'product_id' => $id, 'qty' => -2 ) ); // an order line (PROTOCOL.md: orders are negative)
+        $wpdb->insert( PosSync\\Store\\Schema::outbox(), array( 'reference_number' => 'web-pub-1', 'state' => 'pending', 'created_at' => $now, 'updated_at' => $now ) );
+        $wpdb->insert( PosSync\\Store\\Schema::outbox_lines(), array( 'outbox_id' => $wpdb->insert_id, 'product_id' => $id, 'qty' => -2 ) ); // an order line (PROTOCOL.md: orders are negative)
         $r = $apply( $args['events'] ); $row = $wpdb->get_row( "SELECT to_qty, pos_base, pending FROM {$wpdb->prefix}pos_sync_stock_log WHERE product_id = {$id} ORDER BY id DESC LIMIT 1", ARRAY_A );
         return array( $r, $show( $id )['stock'], $row );`, { events: [event(reseal(teeWithImages, { base: 10, regular_price: '21.00', sale_price: null, weight: '0.3' }))] });
       assert.deepEqual(r[0].errors, []);
@@ -418,10 +418,10 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
 
     test('progress keeps done/total, a rate and the time left; the settings tab shows it', async () => {
       const p = await php(`delete_option( 'pos_sync_publish_progress' );
-        PosSync\\Publisher::record_progress( array( 'flow' => 'publish', 'done' => 0, 'total' => 400 ) );
+        PosSync\\Apply\\Publisher::record_progress( array( 'flow' => 'publish', 'done' => 0, 'total' => 400 ) );
         $o = get_option( 'pos_sync_publish_progress' ); $o['started_at'] -= 10; update_option( 'pos_sync_publish_progress', $o );
-        PosSync\\Publisher::record_progress( array( 'flow' => 'publish', 'done' => 100, 'total' => 400 ) );
-        return PosSync\\Publisher::progress();`);
+        PosSync\\Apply\\Publisher::record_progress( array( 'flow' => 'publish', 'done' => 100, 'total' => 400 ) );
+        return PosSync\\Apply\\Publisher::progress();`);
       assert.equal(p.done, 100);
       assert.equal(p.total, 400);
       assert.ok(p.rate > 8 && p.rate <= 10, String(p.rate));
@@ -432,8 +432,8 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
       assert.match(html, /name="pos_sync_settings\[publish_rule\]"/);
       // A new pass reported by a run that started 20 s ago: its first page counts in the rate.
       const q = await php(`delete_option( 'pos_sync_publish_progress' );
-        PosSync\\Publisher::record_progress( array( 'flow' => 'publish', 'done' => 100, 'total' => 400 ), microtime( true ) - 20 );
-        return PosSync\\Publisher::progress();`);
+        PosSync\\Apply\\Publisher::record_progress( array( 'flow' => 'publish', 'done' => 100, 'total' => 400 ), microtime( true ) - 20 );
+        return PosSync\\Apply\\Publisher::progress();`);
       assert.equal(q.start_done, 0);
       assert.ok(q.rate > 4 && q.rate <= 5, String(q.rate));
       assert.ok(q.seconds_left >= 59 && q.seconds_left <= 76, String(q.seconds_left));
@@ -458,7 +458,7 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
       const leafA = [1, 2, 3].map((i) => event(simple(8100 + i, { categories: [['Counted', 'Leaf A']] })));
       const r = await php(
         `${COUNTS}
-        $p = new PosSync\\Publisher( 'count-run' ); $p->begin();
+        $p = new PosSync\\Apply\\Publisher( 'count-run' ); $p->begin();
         foreach ( $args as $e ) { $p->apply_product_event( $e ); }
         $during = $count(); $owed = get_option( 'pos_sync_terms_to_count' );
         $p->end(); $after = $count();
@@ -475,13 +475,13 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
       // A run cut short (the process ends without end()): the next run's begin() counts what it owed.
       const moved = reseal(leafA[0].product, { categories: [['Counted', 'Leaf B']] });
       const cut = await php(
-        `${COUNTS} $p = new PosSync\\Publisher( 'cut-run' ); $p->begin();
+        `${COUNTS} $p = new PosSync\\Apply\\Publisher( 'cut-run' ); $p->begin();
         $p->apply_product_event( $args ); return array( $count(), count( get_option( 'pos_sync_terms_to_count' ) ) );`,
         event(moved),
       );
       assert.deepEqual(cut[0]['Leaf A'], [3, 3], 'stale until counted');
       assert.equal(cut[1], 2, 'both leaves owed');
-      const next = await php(`${COUNTS} $p = new PosSync\\Publisher( 'next-run' ); $p->begin(); $c = $count(); $p->end(); return array( $c, get_option( 'pos_sync_terms_to_count', 'none' ), $truth() );`);
+      const next = await php(`${COUNTS} $p = new PosSync\\Apply\\Publisher( 'next-run' ); $p->begin(); $c = $count(); $p->end(); return array( $c, get_option( 'pos_sync_terms_to_count', 'none' ), $truth() );`);
       assert.deepEqual(next[0]['Leaf A'], [2, 2]);
       assert.deepEqual(next[0]['Leaf B'], [1, 1]);
       assert.deepEqual(next[0], next[2], 'the owed counts are what a full recount gives');
@@ -489,9 +489,9 @@ add_filter( 'pos_sync_image_hosts', fn( $hosts ) => array_merge( (array) $hosts,
     });
 
     test('publish settings are validated and become the job settings', async () => {
-      const r = await php(`$errors = PosSync\\Settings::save_form( array( 'publish_enabled' => 'yes', 'publish_rule' => 'manual', 'publish_ids' => '12, matrix:3, x9', 'price_level' => 'online', 'fallback_price_level' => '  MSRP ', 'hidden_mode' => 'hidden', 'owned_fields' => array( 'images', 'bogus' ), 'link_by_sku' => 'no', 'budget_seconds' => '25', 'log_days' => '90', 'safety_buffer' => '0' ) );
+      const r = await php(`$errors = PosSync\\Store\\Settings::save_form( array( 'publish_enabled' => 'yes', 'publish_rule' => 'manual', 'publish_ids' => '12, matrix:3, x9', 'price_level' => 'online', 'fallback_price_level' => '  MSRP ', 'hidden_mode' => 'hidden', 'owned_fields' => array( 'images', 'bogus' ), 'link_by_sku' => 'no', 'budget_seconds' => '25', 'log_days' => '90', 'safety_buffer' => '0' ) );
         update_option( 'woocommerce_weight_unit', 'g' ); update_option( 'woocommerce_dimension_unit', 'cm' );
-        return array( $errors, PosSync\\Publisher::job_settings() );`);
+        return array( $errors, PosSync\\Apply\\Publisher::job_settings() );`);
       assert.equal(r[0].length, 2, JSON.stringify(r[0]));
       assert.match(r[0][0], /bogus.*left out/);
       assert.match(r[0][1], /x9/);

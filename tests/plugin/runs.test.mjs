@@ -38,7 +38,7 @@ if (skip) {
       fs.copyFileSync(path.join(REPO_ROOT, 'tests', 'plugin', 'fake-sidecar.mjs'), path.join(fakeDir(), 'sidecar.mjs'));
       await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args );
         update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'fake-secret', 'reconcile_every' => 'off', 'reference_prefix' => 'WEB-' ) );
-        PosSync\\Settings::save_tokens( null, 'fake-refresh', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
+        PosSync\\Store\\Settings::save_tokens( null, 'fake-refresh', 0 ); return true;`, path.join(fakeDir(), 'sidecar.mjs'));
       linked = await site.wpEval(`$out = array();
         foreach ( array( 'TEE' => '701', 'MUG' => '702' ) as $sku => $item ) {
           $p = new WC_Product_Simple(); $p->set_name( 'Linked ' . $sku ); $p->set_sku( $sku ); $p->set_regular_price( '10' ); $p->set_manage_stock( true ); $p->set_stock_quantity( 20 );
@@ -53,14 +53,14 @@ if (skip) {
     test('a hand edit over REST asks for a recheck; the next tick reads the item afresh and overwrites it though the POS did not move', async () => {
       await site.wpEval(`update_option( 'pos_sync_cursors', array( 'item_shop' => array( 'ts' => '2026-05-01T00:00:00+00:00', 'ids' => array( '9' ) ), 'reconcile' => null ) ); return true;`);
       await site.rest('PUT', `/wc/v3/products/${linked.TEE}`, { stock_quantity: 40 });
-      const asked = await site.wpEval(`return PosSync\\Ledger::recheck_item_ids();`);
+      const asked = await site.wpEval(`return PosSync\\Store\\Ledger::recheck_item_ids();`);
       assert.deepEqual(asked, ['701']);
       // The core answers a recheck with a fresh reading and the cursor {"recheck": [ids]}.
       fake({ mode: 'ok', stock: [{ levels: [{ item_id: '701', sku: 'TEE', shop_qoh: { 1: 20 }, qoh: 20, base: 20, read_from_ms: 'now' }], cursor: { recheck: ['701'] } }] });
       assert.deepEqual(await tick(), ['pos_sync_tick']);
       const job = jobs('sync').at(-1);
       assert.deepEqual(job.recheck_item_ids, ['701']);
-      const after = await site.wpEval(`wp_cache_flush(); return array( wc_get_product( $args )->get_stock_quantity(), PosSync\\Ledger::recheck_item_ids(), PosSync\\Settings::cursors()['item_shop'], get_option( 'pos_sync_last_run' )['summary']['applied']['overwritten'], get_post_meta( $args, '_pos_sync_notes', true )[0]['message'] );`, linked.TEE);
+      const after = await site.wpEval(`wp_cache_flush(); return array( wc_get_product( $args )->get_stock_quantity(), PosSync\\Store\\Ledger::recheck_item_ids(), PosSync\\Store\\Settings::cursors()['item_shop'], get_option( 'pos_sync_last_run' )['summary']['applied']['overwritten'], get_post_meta( $args, '_pos_sync_notes', true )[0]['message'] );`, linked.TEE);
       assert.equal(after[0], 20, 'the POS figure is back');
       assert.deepEqual(after[1], [], 'the request is answered');
       assert.deepEqual(after[2], { ts: '2026-05-01T00:00:00+00:00', ids: ['9'] }, 'the item_shop cursor is not touched');
@@ -71,10 +71,10 @@ if (skip) {
       await tick();
       assert.deepEqual(jobs('sync').at(-1).recheck_item_ids, []);
       // An item the POS no longer returns is asked once, not forever.
-      await site.wpEval(`PosSync\\Ledger::request_recheck( array( '999' ) ); return true;`);
+      await site.wpEval(`PosSync\\Store\\Ledger::request_recheck( array( '999' ) ); return true;`);
       await tick();
       assert.deepEqual(jobs('sync').at(-1).recheck_item_ids, ['999']);
-      assert.deepEqual(await site.wpEval(`return PosSync\\Ledger::recheck_item_ids();`), []);
+      assert.deepEqual(await site.wpEval(`return PosSync\\Store\\Ledger::recheck_item_ids();`), []);
     });
 
     test('the scheduled reconcile: a rate-limited pass resumes from its cursor at the next tick, runs until done, then waits for its schedule', async () => {
@@ -86,7 +86,7 @@ if (skip) {
         },
       });
       await tick();
-      let st = await site.wpEval(`wp_cache_flush(); return array( PosSync\\Reconcile::state(), PosSync\\Settings::cursors()['reconcile'], wc_get_product( $args )->get_stock_quantity(), get_option( 'pos_sync_last_runs' )['reconcile']['ok'] );`, linked.MUG);
+      let st = await site.wpEval(`wp_cache_flush(); return array( PosSync\\Jobs\\Reconcile::state(), PosSync\\Store\\Settings::cursors()['reconcile'], wc_get_product( $args )->get_stock_quantity(), get_option( 'pos_sync_last_runs' )['reconcile']['ok'] );`, linked.MUG);
       assert.equal(jobs('reconcile').length, 1);
       assert.equal(jobs('reconcile')[0].cursors.reconcile, null, 'a new pass starts from the first item');
       assert.equal(st[0].running, true, 'the pass is not abandoned');
@@ -99,7 +99,7 @@ if (skip) {
       await tick();
       assert.equal(jobs('reconcile').length, 2);
       assert.deepEqual(jobs('reconcile')[1].cursors.reconcile, { after: '702' }, 'resumed where it stopped');
-      st = await site.wpEval(`return PosSync\\Reconcile::state();`);
+      st = await site.wpEval(`return PosSync\\Jobs\\Reconcile::state();`);
       assert.equal(st.running, false);
       assert.ok(st.finished_at > 0);
 
@@ -111,15 +111,15 @@ if (skip) {
     test('"Reconcile now" needs the capability and a nonce, and starts a pass at the next tick', async () => {
       const bad = await site.adminFetch('/wp-admin/admin-post.php?action=pos_sync_reconcile_now');
       assert.notEqual(bad.status, 302);
-      assert.equal((await site.wpEval(`return PosSync\\Reconcile::state()['running'];`)), false);
+      assert.equal((await site.wpEval(`return PosSync\\Jobs\\Reconcile::state()['running'];`)), false);
       const res = await pressOnSettings(/id="pos-sync-reconcile-now"/);
       assert.equal(res.status, 302);
-      assert.equal((await site.wpEval(`return PosSync\\Reconcile::state()['running'];`)), true);
+      assert.equal((await site.wpEval(`return PosSync\\Jobs\\Reconcile::state()['running'];`)), true);
       assert.match(await (await site.adminFetch(settingsPage)).text(), /A pass started at .* is under way/);
       await tick();
       assert.equal(jobs('reconcile').length, 3);
       assert.equal(jobs('reconcile')[2].cursors.reconcile, null);
-      assert.equal((await site.wpEval(`return PosSync\\Reconcile::state()['running'];`)), false);
+      assert.equal((await site.wpEval(`return PosSync\\Jobs\\Reconcile::state()['running'];`)), false);
       // Off: no pass, even when due.
       await setting({ reconcile_every: 'off' });
       await site.wpEval(`update_option( 'pos_sync_reconcile', array( 'running' => false, 'finished_at' => 1 ) ); return true;`);
@@ -213,7 +213,7 @@ if (skip) {
       assert.equal(rows[2].state, 'attention');
       assert.equal(rows[2].retry_at_ms, null);
       // The posted order asks for a fresh reading of its items.
-      assert.deepEqual((await site.wpEval(`return PosSync\\Ledger::recheck_item_ids();`)).sort(), ['701', '702']);
+      assert.deepEqual((await site.wpEval(`return PosSync\\Store\\Ledger::recheck_item_ids();`)).sort(), ['701', '702']);
 
       // Nothing due until the retry time: no job at the next tick.
       const before = jobs('post_orders').length;
@@ -249,7 +249,7 @@ if (skip) {
       fake({ mode: 'ok' });
       await setting({ publish_enabled: 'yes', publish_rule: 'ecom_flag', budget_seconds: 30 });
       const budgets = async (cursor) => {
-        await site.wpEval(`update_option( 'pos_sync_cursors', array_merge( PosSync\\Settings::cursors(), array( 'publish' => $args ) ) ); return true;`, cursor);
+        await site.wpEval(`update_option( 'pos_sync_cursors', array_merge( PosSync\\Store\\Settings::cursors(), array( 'publish' => $args ) ) ); return true;`, cursor);
         const before = { sync: jobs('sync').length, publish: jobs('publish').length };
         await tick();
         assert.equal(jobs('sync').length, before.sync + 1);
@@ -260,7 +260,7 @@ if (skip) {
       assert.equal(await budgets({ item: { ts: '2026-11-01T00:00:00+00:00', ids: ['4'] }, pass: { done: 400, total: 9000 } }), 15_000, 'mid-pass');
       assert.equal(await budgets({ item: { ts: '2026-11-01T00:00:00+00:00', ids: ['4'] } }), 30_000, 'caught up');
       await setting({ publish_enabled: 'no' });
-      assert.equal(await site.wpEval(`return PosSync\\Publisher::is_enabled();`), false);
+      assert.equal(await site.wpEval(`return PosSync\\Apply\\Publisher::is_enabled();`), false);
     });
 
     test('no PHP notice in the debug log', () => {

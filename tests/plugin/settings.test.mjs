@@ -65,7 +65,7 @@ if (skip) {
       return html.slice(from, html.indexOf('</select>', at) + 9).replace(/\s+/g, ' ');
     };
     // The form always posts the connection fields (a missing API base means the default: another POS).
-    const save = (posted) => site.wpEval(`wp_set_current_user( 1 ); $errors = PosSync\\Settings::save_form( $args ); return array( $errors, PosSync\\Settings::all() );`, { api_base: 'http://127.0.0.1:9/API/V3', account_id: '1', client_id: 'fake', ...posted });
+    const save = (posted) => site.wpEval(`wp_set_current_user( 1 ); $errors = PosSync\\Store\\Settings::save_form( $args ); return array( $errors, PosSync\\Store\\Settings::all() );`, { api_base: 'http://127.0.0.1:9/API/V3', account_id: '1', client_id: 'fake', ...posted });
     const SETTINGS = '/wp-admin/admin.php?page=wc-settings&tab=pos_sync';
 
     before(async () => {
@@ -74,7 +74,7 @@ if (skip) {
       fs.copyFileSync(path.join(REPO_ROOT, 'tests', 'plugin', 'fake-sidecar.mjs'), path.join(fakeDir(), 'sidecar.mjs'));
       await site.wpEval(`update_option( 'pos_sync_site_test_sidecar', $args['sidecar'] );
         update_option( 'pos_sync_settings', array( 'api_base' => 'http://127.0.0.1:9/API/V3', 'account_id' => '1', 'client_id' => 'fake', 'client_secret' => 'cs-secret-1234', 'reconcile_every' => 'off' ) );
-        PosSync\\Settings::save_tokens( null, 'rt-refresh-1234', 0 );
+        PosSync\\Store\\Settings::save_tokens( null, 'rt-refresh-1234', 0 );
         update_option( 'woocommerce_bacs_settings', array( 'enabled' => 'yes' ) ); return true;`, { sidecar: path.join(fakeDir(), 'sidecar.mjs') });
     });
     after(async () => {
@@ -119,21 +119,21 @@ if (skip) {
       let [errors, s] = await save({ tax_class_map: { 3: 'reduced-rate', 1: '' } });
       assert.deepEqual(errors, []);
       assert.deepEqual(s.tax_class_map, { 3: 'reduced-rate' });
-      assert.deepEqual(await site.wpEval(`return PosSync\\Publisher::job_settings()['tax_classes'];`), { 3: 'reduced-rate' });
+      assert.deepEqual(await site.wpEval(`return PosSync\\Apply\\Publisher::job_settings()['tax_classes'];`), { 3: 'reduced-rate' });
       [errors, s] = await save({ tax_class_map: { 3: 'gold-rate', x: 'zero-rate' } });
       assert.ok(errors.some((e) => /WooCommerce has no tax class “gold-rate” \(for POS tax class 3\); it has Standard rate, Reduced rate, Zero rate\. The previous choice is kept\./.test(e)), JSON.stringify(errors));
       assert.ok(errors.some((e) => /POS tax class IDs are whole numbers \(got “x”\)/.test(e)), JSON.stringify(errors));
       assert.deepEqual(s.tax_class_map, { 3: 'reduced-rate' }, 'kept');
       // A class deleted in WooCommerce falls back to the Standard rate and the tab says so.
       await site.wpEval(`$s = get_option( 'pos_sync_settings' ); $s['tax_class_map'] = array( '3' => 'reduced-rate', '1' => 'luxury' ); update_option( 'pos_sync_settings', $s ); return true;`);
-      assert.deepEqual(await site.wpEval(`return PosSync\\Publisher::job_settings()['tax_classes'];`), { 3: 'reduced-rate' });
+      assert.deepEqual(await site.wpEval(`return PosSync\\Apply\\Publisher::job_settings()['tax_classes'];`), { 3: 'reduced-rate' });
       assert.match(select(await page(SETTINGS), 'pos_sync_settings[tax_class_map][1]'), /<option value="luxury" selected='selected' >“luxury” — no longer in WooCommerce: the Standard rate is used<\/option>/);
 
       // The listings were planned with other settings: the next publish run starts a new pass.
       const restart = (cursor) =>
         site.wpEval(`update_option( 'pos_sync_cursors', array( 'publish' => $args['cursor'] ) );
-          $first = PosSync\\Publisher::restart_on_new_plan(); $again = PosSync\\Publisher::restart_on_new_plan();
-          return array( $first, $again, PosSync\\Settings::cursors()['publish'] ?? null );`, { cursor });
+          $first = PosSync\\Apply\\Publisher::restart_on_new_plan(); $again = PosSync\\Apply\\Publisher::restart_on_new_plan();
+          return array( $first, $again, PosSync\\Store\\Settings::cursors()['publish'] ?? null );`, { cursor });
       assert.deepEqual(await restart(null), [false, false, null], 'the first plan is recorded; no pass under way');
       await save({ tax_class_map: { 3: 'zero-rate' } });
       assert.deepEqual(await restart({ item: { ts: '2026-11-01T00:00:00+00:00', ids: ['4'] } }), [true, false, null], 'map changed since the last plan');
@@ -149,7 +149,7 @@ if (skip) {
       assert.equal(s.shop_ids, '2');
       assert.equal(s.pos_shop_id, '1');
       assert.equal(s.payment_types, 'bacs=7, default=1');
-      assert.deepEqual(await site.wpEval(`return PosSync\\Settings::for_job()['shop_ids'];`), ['2']);
+      assert.deepEqual(await site.wpEval(`return PosSync\\Store\\Settings::for_job()['shop_ids'];`), ['2']);
 
       [errors, s] = await save({ shop_ids: ['2', '9'], pos_shop_id: '5', register_id: '2', employee_id: '8', payment_type_map: { bacs: '4', default: '' } });
       const text = errors.join('\n');
@@ -200,7 +200,7 @@ if (skip) {
     });
 
     test('every other field says what is wrong and keeps the previous value', async () => {
-      const good = await site.wpEval(`return PosSync\\Settings::all();`);
+      const good = await site.wpEval(`return PosSync\\Store\\Settings::all();`);
       const [errors, s] = await save({
         api_base: 'ftp://pos.example',
         token_url: 'not a url',
