@@ -134,12 +134,7 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
             out.add_secret(s);
         }
     }
-    // post_orders reads its own settings and outbox (sync::orders).
-    let order_job = match job.get("kind").and_then(Value::as_str) {
-        Some("post_orders") => Some(crate::flows::orders::OrderJob::from_job(&job)),
-        _ => None,
-    };
-    let job = match Job::from_value(job) {
+    let mut job = match Job::from_value(job) {
         Ok(j) => j,
         Err(message) => {
             out.emit(Event::Error {
@@ -150,27 +145,18 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
             return finish(&out, false, &kind_hint, json!({}), None);
         }
     };
-    let order_job = match order_job.transpose() {
-        Ok(o) => o,
-        Err(message) => {
-            out.emit(Event::Error {
-                code: "bad_job".into(),
-                message,
-                retry_at_ms: None,
-            });
-            return finish(&out, false, &kind_hint, json!({}), None);
-        }
-    };
+    let order_job = crate::flows::orders::OrderJob::of(&mut job);
     let now = clock.now_ms();
     let start = if job.now_ms == 0 { now } else { job.now_ms };
     let deadline_ms = start.saturating_add(job.budget_ms);
-    let endpoint = Endpoint::new(&job.settings.api_base, &job.settings.account_id);
+    let connection = &job.settings.connection;
+    let endpoint = Endpoint::new(&connection.api_base, &connection.account_id);
     let mut session = Session::new(
         transport,
         clock,
         &out,
         endpoint,
-        &job.settings,
+        connection,
         job.tokens.clone(),
         deadline_ms,
     )
@@ -270,7 +256,7 @@ async fn test_connection<T: Transport, C: Clock, H: Host>(
     let fail = |e| (e, json!({}));
     session.refresh().await.map_err(fail)?;
     let accounts = session.accounts().await.map_err(fail)?;
-    let wanted = job.settings.account_id.trim();
+    let wanted = job.settings.connection.account_id.trim();
     match accounts.iter().find(|a| a.account_id == wanted) {
         Some(a) => Ok((
             json!({"accounts": accounts.len()}),

@@ -55,6 +55,7 @@ pub const LOOKUP_CHUNK: usize = ls::MAX_PAGE;
 // The job's order fields
 
 use crate::protocol::lenient::{de_opt_id, de_opt_ms, de_text};
+use crate::protocol::{order_parts, Job};
 pub use crate::protocol::{
     OrderSettings, OutboxRow, PaymentTypes, RowKind, Shipping, DEFAULT_MAX_ATTEMPTS,
 };
@@ -220,37 +221,19 @@ pub struct OrderJob {
 }
 
 impl OrderJob {
-    /// Reads `settings` (the order fields) and `outbox` from the job line;
-    /// the message names what is wrong (→ `bad_job`).
+    /// The order part of a job read by [`Job::from_value`]; `None` when the
+    /// job is not a `post_orders` job.
+    pub fn of(job: &mut Job) -> Option<OrderJob> {
+        Some(OrderJob {
+            settings: job.settings.orders.take()?,
+            outbox: std::mem::take(&mut job.outbox),
+        })
+    }
+
+    /// Reads `settings` (the order fields) and `outbox` from a job line
+    /// alone; the message names what is wrong (→ `bad_job`).
     pub fn from_job(job: &Value) -> Result<OrderJob, String> {
-        let settings: OrderSettings =
-            serde_json::from_value(job.get("settings").cloned().unwrap_or(Value::Null))
-                .map_err(|e| format!("settings for post_orders are malformed: {e}"))?;
-        for (name, v) in [
-            ("settings.shop_id", &settings.shop_id),
-            ("settings.register_id", &settings.register_id),
-            ("settings.employee_id", &settings.employee_id),
-        ] {
-            if v.is_empty() || v == "0" {
-                return Err(format!("{name} is empty"));
-            }
-        }
-        if let Shipping::Item { item_id } = &settings.shipping {
-            if item_id.is_empty() || item_id == "0" {
-                return Err("settings.shipping.item_id is empty (mode \"item\")".into());
-            }
-        }
-        if settings.max_attempts == 0 {
-            return Err("settings.max_attempts must be at least 1".into());
-        }
-        let outbox: Vec<OutboxRow> =
-            serde_json::from_value(job.get("outbox").cloned().unwrap_or(json!([])))
-                .map_err(|e| format!("outbox is malformed: {e}"))?;
-        for row in &outbox {
-            if row.id.is_empty() || row.reference.is_empty() {
-                return Err("every outbox row needs an id and a reference".into());
-            }
-        }
+        let (settings, outbox) = order_parts(job)?;
         Ok(OrderJob { settings, outbox })
     }
 }

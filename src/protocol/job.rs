@@ -2,7 +2,7 @@
 
 use super::cursors::Cursors;
 use super::lenient::{de_attempts, de_ids, de_opt_ms, de_text};
-use super::settings::Settings;
+use super::settings::{OrderSettings, Settings, Shipping};
 use super::PROTOCOL_VERSION;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -68,10 +68,15 @@ pub struct Job {
     /// the hosts of `settings.api_base` and `settings.token_url`.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// The outbox rows to post (`post_orders` jobs; read with the order
+    /// part of the settings).
+    #[serde(skip)]
+    pub outbox: Vec<OutboxRow>,
 }
 
 impl Job {
-    /// Reads and checks a job; the message names what is wrong.
+    /// Reads and checks a job, the order part and outbox of a
+    /// `post_orders` job included; the message names what is wrong.
     pub fn from_value(v: Value) -> Result<Job, String> {
         match v.get("v") {
             Some(x) if x == &json!(PROTOCOL_VERSION) => {}
@@ -82,8 +87,11 @@ impl Job {
             }
             None => return Err("job has no \"v\" field".into()),
         }
-        let job: Job = serde_json::from_value(v).map_err(|e| format!("job is malformed: {e}"))?;
-        let s = &job.settings;
+        let orders =
+            (v.get("kind").and_then(Value::as_str) == Some("post_orders")).then(|| order_parts(&v));
+        let mut job: Job =
+            serde_json::from_value(v).map_err(|e| format!("job is malformed: {e}"))?;
+        let s = &job.settings.connection;
         for (name, value) in [
             ("settings.api_base", &s.api_base),
             ("settings.token_url", &s.token_url),
@@ -100,8 +108,47 @@ impl Job {
         if job.budget_ms == 0 {
             return Err("budget_ms must be positive".into());
         }
+        if let Some(orders) = orders {
+            let (settings, outbox) = orders?;
+            job.settings.orders = Some(settings);
+            job.outbox = outbox;
+        }
         Ok(job)
     }
+}
+
+/// Reads the order part of `settings` and the `outbox` of a `post_orders`
+/// job line; the message names what is wrong (→ `bad_job`).
+pub fn order_parts(job: &Value) -> Result<(OrderSettings, Vec<OutboxRow>), String> {
+    let settings: OrderSettings =
+        serde_json::from_value(job.get("settings").cloned().unwrap_or(Value::Null))
+            .map_err(|e| format!("settings for post_orders are malformed: {e}"))?;
+    for (name, v) in [
+        ("settings.shop_id", &settings.shop_id),
+        ("settings.register_id", &settings.register_id),
+        ("settings.employee_id", &settings.employee_id),
+    ] {
+        if v.is_empty() || v == "0" {
+            return Err(format!("{name} is empty"));
+        }
+    }
+    if let Shipping::Item { item_id } = &settings.shipping {
+        if item_id.is_empty() || item_id == "0" {
+            return Err("settings.shipping.item_id is empty (mode \"item\")".into());
+        }
+    }
+    if settings.max_attempts == 0 {
+        return Err("settings.max_attempts must be at least 1".into());
+    }
+    let outbox: Vec<OutboxRow> =
+        serde_json::from_value(job.get("outbox").cloned().unwrap_or(json!([])))
+            .map_err(|e| format!("outbox is malformed: {e}"))?;
+    for row in &outbox {
+        if row.id.is_empty() || row.reference.is_empty() {
+            return Err("every outbox row needs an id and a reference".into());
+        }
+    }
+    Ok((settings, outbox))
 }
 
 /// `replan` of a publish job: listings to plan again whatever their

@@ -63,14 +63,14 @@ pub fn de_opt_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Erro
     }
 }
 
-/// A list of ids as strings or numbers; null is empty.
+/// A list of ids as strings (trimmed) or numbers; null is empty.
 pub fn de_text_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     match Value::deserialize(d)? {
         Value::Null => Ok(Vec::new()),
         Value::Array(a) => a
             .into_iter()
             .map(|v| match v {
-                Value::String(s) => Ok(s),
+                Value::String(s) => Ok(s.trim().to_string()),
                 Value::Number(n) => Ok(n.to_string()),
                 other => Err(serde::de::Error::custom(format!(
                     "expected shop ids, got {other}"

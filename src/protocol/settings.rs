@@ -8,35 +8,63 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-#[derive(Clone, Deserialize)]
+/// The job's `settings`: one flat object on the wire, read once into its
+/// parts. The order part is read only for `post_orders` jobs (by
+/// [`Job::from_value`](super::Job::from_value)), so a missing register does
+/// not fail a stock job.
+#[derive(Clone, Debug, Deserialize)]
 pub struct Settings {
+    /// `api_base`, `token_url`, `account_id`, `client_id`, `client_secret`.
+    #[serde(flatten)]
+    pub connection: Connection,
+    /// `shop_ids`, `safety_buffer`.
+    #[serde(flatten)]
+    pub stock: StockSettings,
+    /// `publish_rule`, `price_level`, `units` …
+    #[serde(flatten)]
+    pub publish: PublishSettings,
+    /// `shop_id`, `register_id`, `employee_id`, `payment_types` … (only
+    /// in `post_orders` jobs).
+    #[serde(skip)]
+    pub orders: Option<OrderSettings>,
+}
+
+/// Where the POS is and who we are to it.
+#[derive(Clone, Deserialize)]
+pub struct Connection {
     pub api_base: String,
     pub token_url: String,
     #[serde(deserialize_with = "de_text")]
     pub account_id: String,
     pub client_id: String,
     pub client_secret: String,
+}
+
+// Never print the secret.
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("api_base", &self.api_base)
+            .field("token_url", &self.token_url)
+            .field("account_id", &self.account_id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which shops count and what the web keeps back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct StockSettings {
     /// Empty: every shop (the shopID 0 total row).
     #[serde(default, deserialize_with = "de_text_list")]
     pub shop_ids: Vec<String>,
     #[serde(default, deserialize_with = "de_int")]
     pub safety_buffer: i64,
-    /// Publish flow settings (`publish_rule`, `price_level`, `units` …).
-    #[serde(flatten)]
-    pub publish: PublishConfig,
 }
 
-// Never print the secret.
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("api_base", &self.api_base)
-            .field("token_url", &self.token_url)
-            .field("account_id", &self.account_id)
-            .field("client_id", &self.client_id)
-            .field("shop_ids", &self.shop_ids)
-            .field("safety_buffer", &self.safety_buffer)
-            .finish_non_exhaustive()
+impl From<&Settings> for StockSettings {
+    fn from(s: &Settings) -> Self {
+        s.stock.clone()
     }
 }
 
@@ -151,9 +179,9 @@ pub enum WooField {
     Tax,
 }
 
-/// The publish part of the job's `settings` (flattened into it).
+/// The publish part of the job's `settings`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-pub struct PublishConfig {
+pub struct PublishSettings {
     #[serde(default, deserialize_with = "de_or_default")]
     pub publish_rule: PublishRule,
     #[serde(default, deserialize_with = "de_or_default")]
@@ -184,10 +212,13 @@ pub struct PublishConfig {
     pub tax_classes: BTreeMap<String, String>,
 }
 
-/// Everything the planner depends on.
+/// The old name of [`PublishSettings`] (kept until the flows say the new one).
+pub type PublishConfig = PublishSettings;
+
+/// The parts of [`Settings`] the listing planner depends on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlanSettings {
-    pub publish: PublishConfig,
+    pub publish: PublishSettings,
     pub stock: StockSettings,
 }
 
@@ -195,23 +226,7 @@ impl From<&Settings> for PlanSettings {
     fn from(s: &Settings) -> Self {
         PlanSettings {
             publish: s.publish.clone(),
-            stock: StockSettings::from(s),
-        }
-    }
-}
-
-/// The settings the plan depends on.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StockSettings {
-    pub shop_ids: Vec<String>,
-    pub safety_buffer: i64,
-}
-
-impl From<&Settings> for StockSettings {
-    fn from(s: &Settings) -> Self {
-        StockSettings {
-            shop_ids: s.shop_ids.iter().map(|s| s.trim().to_string()).collect(),
-            safety_buffer: s.safety_buffer,
+            stock: s.stock.clone(),
         }
     }
 }
@@ -286,6 +301,7 @@ pub enum Shipping {
     Exclude,
 }
 
+/// The order part of the job's `settings` (`post_orders` jobs).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct OrderSettings {
     #[serde(deserialize_with = "de_text")]
