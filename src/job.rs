@@ -2,346 +2,17 @@
 //! and [`run`], which carries one job out.
 
 use crate::edge::transport::{Clock, Transport};
-use crate::flows::stock::{self, ItemShopCursor, StockLevel};
+use crate::flows::stock;
 use crate::pos::lightspeed_r::session::{ApiError, Session};
 use crate::pos::lightspeed_r::Endpoint;
-use serde::{Deserialize, Deserializer, Serialize};
+
 use serde_json::{json, Value};
 use std::cell::RefCell;
 
-pub const PROTOCOL_VERSION: u32 = 1;
-
-// ---------------------------------------------------------------------------
-// Job
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    Sync,
-    Reconcile,
-    TestConnection,
-    Publish,
-    PostOrders,
-    Lookups,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::Sync => "sync",
-            JobKind::Reconcile => "reconcile",
-            JobKind::TestConnection => "test_connection",
-            JobKind::Publish => "publish",
-            JobKind::PostOrders => "post_orders",
-            JobKind::Lookups => "lookups",
-        }
-    }
-}
-
-#[derive(Clone, Deserialize)]
-pub struct Settings {
-    pub api_base: String,
-    pub token_url: String,
-    #[serde(deserialize_with = "de_text")]
-    pub account_id: String,
-    pub client_id: String,
-    pub client_secret: String,
-    /// Empty: every shop (the shopID 0 total row).
-    #[serde(default, deserialize_with = "de_text_list")]
-    pub shop_ids: Vec<String>,
-    #[serde(default, deserialize_with = "de_int")]
-    pub safety_buffer: i64,
-    /// Publish flow settings (`publish_rule`, `price_level`, `units` …).
-    #[serde(flatten)]
-    pub publish: crate::flows::products::PublishConfig,
-}
-
-// Never print the secret.
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("api_base", &self.api_base)
-            .field("token_url", &self.token_url)
-            .field("account_id", &self.account_id)
-            .field("client_id", &self.client_id)
-            .field("shop_ids", &self.shop_ids)
-            .field("safety_buffer", &self.safety_buffer)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
-pub struct Tokens {
-    #[serde(default)]
-    pub access_token: Option<String>,
-    pub refresh_token: String,
-    /// 0 = unknown (the token is used until a 401 says otherwise).
-    #[serde(default)]
-    pub expires_at_ms: u64,
-}
-
-impl std::fmt::Debug for Tokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tokens {{ expires_at_ms: {} }}", self.expires_at_ms)
-    }
-}
-
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub struct ReconcileCursor {
-    /// Last itemID done (the run resumes with `itemID=>,after`).
-    #[serde(deserialize_with = "de_text")]
-    pub after: String,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-pub struct Cursors {
-    #[serde(default)]
-    pub item_shop: Option<ItemShopCursor>,
-    #[serde(default)]
-    pub reconcile: Option<ReconcileCursor>,
-    #[serde(default)]
-    pub publish: Option<crate::flows::products::PublishCursor>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Job {
-    pub v: u32,
-    pub kind: JobKind,
-    #[serde(default)]
-    pub now_ms: u64,
-    pub budget_ms: u64,
-    pub settings: Settings,
-    pub tokens: Tokens,
-    #[serde(default)]
-    pub cursors: Cursors,
-    /// Items to read afresh before the incremental pull (sync jobs).
-    #[serde(default)]
-    pub recheck_item_ids: Vec<String>,
-    /// Listings to plan again before the incremental read (publish jobs).
-    #[serde(default)]
-    pub replan: crate::flows::products::Replan,
-    /// The only hosts requests may go to (`"host"` or `"host:port"`); empty:
-    /// the hosts of `settings.api_base` and `settings.token_url`.
-    #[serde(default)]
-    pub allowed_hosts: Vec<String>,
-}
-
-impl Job {
-    /// Reads and checks a job; the message names what is wrong.
-    pub fn from_value(v: Value) -> Result<Job, String> {
-        match v.get("v") {
-            Some(x) if x == &json!(PROTOCOL_VERSION) => {}
-            Some(x) => {
-                return Err(format!(
-                    "unsupported protocol version {x} (this core speaks v{PROTOCOL_VERSION})"
-                ))
-            }
-            None => return Err("job has no \"v\" field".into()),
-        }
-        let job: Job = serde_json::from_value(v).map_err(|e| format!("job is malformed: {e}"))?;
-        let s = &job.settings;
-        for (name, value) in [
-            ("settings.api_base", &s.api_base),
-            ("settings.token_url", &s.token_url),
-            ("settings.account_id", &s.account_id),
-            ("settings.client_id", &s.client_id),
-        ] {
-            if value.trim().is_empty() {
-                return Err(format!("{name} is empty"));
-            }
-        }
-        if !(s.api_base.starts_with("http://") || s.api_base.starts_with("https://")) {
-            return Err("settings.api_base must be an http(s) URL".into());
-        }
-        if job.budget_ms == 0 {
-            return Err("budget_ms must be positive".into());
-        }
-        Ok(job)
-    }
-}
-
-fn de_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match Value::deserialize(d)? {
-        Value::String(s) => Ok(s),
-        Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a string or number, got {other}"
-        ))),
-    }
-}
-
-fn de_text_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(a) => a
-            .into_iter()
-            .map(|v| match v {
-                Value::String(s) => Ok(s),
-                Value::Number(n) => Ok(n.to_string()),
-                other => Err(serde::de::Error::custom(format!(
-                    "expected shop ids, got {other}"
-                ))),
-            })
-            .collect(),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a list, got {other}"
-        ))),
-    }
-}
-
-fn de_int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(0),
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| serde::de::Error::custom("expected a whole number")),
-        Value::String(s) if s.trim().is_empty() => Ok(0),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("expected a whole number, got {s:?}"))),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a whole number, got {other}"
-        ))),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Events
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogLevel {
-    Debug,
-    Info,
-    Warning,
-    Error,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AccountInfo {
-    pub id: String,
-    pub name: String,
-}
-
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    Hello {
-        core: String,
-        kind: String,
-    },
-    Token {
-        access_token: String,
-        refresh_token: String,
-        expires_at_ms: u64,
-    },
-    Stock {
-        levels: Vec<StockLevel>,
-        cursor: Value,
-    },
-    Progress {
-        flow: String,
-        done: u64,
-        total: Option<u64>,
-    },
-    Log {
-        level: LogLevel,
-        message: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        context: Option<Value>,
-    },
-    Error {
-        code: String,
-        message: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        retry_at_ms: Option<u64>,
-    },
-    /// One WooCommerce listing (`sync::products`), with the publish
-    /// cursor PHP stores in the same transaction.
-    Product {
-        product: Box<crate::flows::products::Listing>,
-        /// Absent for a listing planned again on request (`replan`): the
-        /// cursor does not move.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        cursor: Option<Value>,
-    },
-    /// The settings page's pick-lists (`sync::lookups`).
-    Lookups {
-        lookups: crate::flows::lookups::Lookups,
-    },
-    /// Only a cursor moved (nothing to write).
-    Cursor {
-        flow: String,
-        cursor: Value,
-    },
-    Result {
-        ok: bool,
-        kind: String,
-        summary: Value,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        account: Option<AccountInfo>,
-    },
-    /// An outbox row is in the POS (`existing`: found by lookup, not posted
-    /// by this run). See `sync::orders`.
-    SalePosted {
-        outbox_id: String,
-        reference: String,
-        sale_id: String,
-        customer_id: Option<String>,
-        existing: bool,
-    },
-    /// A `lookup_only` row (its order was cancelled while it was possibly
-    /// in flight) is not in the POS: PHP may release its hold. Never posted.
-    OutboxAbsent {
-        outbox_id: String,
-        reference: String,
-    },
-    /// An outbox row was not posted this run; `retry_at_ms` null with
-    /// `attention` true: parked until someone acts.
-    OutboxFailed {
-        outbox_id: String,
-        reference: String,
-        code: String,
-        message: String,
-        retry_at_ms: Option<u64>,
-        attention: bool,
-        /// Parked only because transient failures reached `max_attempts`:
-        /// PHP puts it back to retry once the POS answers again.
-        resumable: bool,
-    },
-}
-
-// Token events carry secrets: keep them out of Debug output.
-impl std::fmt::Debug for Event {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Event::Token { expires_at_ms, .. } => {
-                write!(f, "Token {{ expires_at_ms: {expires_at_ms} }}")
-            }
-            other => write!(f, "{}", other.to_json()),
-        }
-    }
-}
-
-impl Event {
-    /// The wire form: the event with `"v":1`.
-    pub fn to_json(&self) -> Value {
-        let mut v = serde_json::to_value(self).unwrap_or_else(|_| json!({"type": "error"}));
-        if let Value::Object(m) = &mut v {
-            m.insert("v".into(), json!(PROTOCOL_VERSION));
-        }
-        v
-    }
-
-    pub fn log(level: LogLevel, message: impl Into<String>) -> Event {
-        Event::Log {
-            level,
-            message: message.into(),
-            context: None,
-        }
-    }
-}
+pub use crate::protocol::{
+    AccountInfo, Cursors, Event, Job, JobKind, LogLevel, ReconcileCursor, Settings, Tokens,
+    PROTOCOL_VERSION,
+};
 
 /// What the core needs from its host besides HTTP and time.
 #[allow(async_fn_in_trait)]
@@ -463,12 +134,7 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
             out.add_secret(s);
         }
     }
-    // post_orders reads its own settings and outbox (sync::orders).
-    let order_job = match job.get("kind").and_then(Value::as_str) {
-        Some("post_orders") => Some(crate::flows::orders::OrderJob::from_job(&job)),
-        _ => None,
-    };
-    let job = match Job::from_value(job) {
+    let mut job = match Job::from_value(job) {
         Ok(j) => j,
         Err(message) => {
             out.emit(Event::Error {
@@ -479,27 +145,18 @@ pub async fn run<T: Transport, C: Clock, H: Host>(
             return finish(&out, false, &kind_hint, json!({}), None);
         }
     };
-    let order_job = match order_job.transpose() {
-        Ok(o) => o,
-        Err(message) => {
-            out.emit(Event::Error {
-                code: "bad_job".into(),
-                message,
-                retry_at_ms: None,
-            });
-            return finish(&out, false, &kind_hint, json!({}), None);
-        }
-    };
+    let order_job = crate::flows::orders::OrderJob::of(&mut job);
     let now = clock.now_ms();
     let start = if job.now_ms == 0 { now } else { job.now_ms };
     let deadline_ms = start.saturating_add(job.budget_ms);
-    let endpoint = Endpoint::new(&job.settings.api_base, &job.settings.account_id);
+    let connection = &job.settings.connection;
+    let endpoint = Endpoint::new(&connection.api_base, &connection.account_id);
     let mut session = Session::new(
         transport,
         clock,
         &out,
         endpoint,
-        &job.settings,
+        connection,
         job.tokens.clone(),
         deadline_ms,
     )
@@ -599,7 +256,7 @@ async fn test_connection<T: Transport, C: Clock, H: Host>(
     let fail = |e| (e, json!({}));
     session.refresh().await.map_err(fail)?;
     let accounts = session.accounts().await.map_err(fail)?;
-    let wanted = job.settings.account_id.trim();
+    let wanted = job.settings.connection.account_id.trim();
     match accounts.iter().find(|a| a.account_id == wanted) {
         Some(a) => Ok((
             json!({"accounts": accounts.len()}),

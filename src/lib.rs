@@ -13,6 +13,7 @@ pub mod edge;
 pub mod flows;
 pub mod job;
 pub mod pos;
+pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

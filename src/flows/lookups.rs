@@ -7,44 +7,13 @@ use crate::job::{Event, Host};
 use crate::pos::lightspeed_r as ls;
 use crate::pos::lightspeed_r::model::{Employee, PaymentType, Register, Resource, Shop, TaxClass};
 use crate::pos::lightspeed_r::session::{ApiError, Session};
-use serde::Serialize;
 use serde_json::{json, Value};
 
 /// More pages than any shop has of these: a `next` link that never ends is
 /// an answer we cannot trust, not a reason to loop until the budget runs out.
 const MAX_PAGES: usize = 50;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Choice {
-    pub id: String,
-    pub name: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RegisterChoice {
-    pub id: String,
-    pub name: String,
-    /// `None` when the POS names no shop (the `"0"` foreign key).
-    pub shop_id: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PaymentTypeChoice {
-    pub id: String,
-    pub name: String,
-    pub code: String,
-}
-
-/// What the `lookups` event carries.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Lookups {
-    pub shops: Vec<Choice>,
-    pub registers: Vec<RegisterChoice>,
-    pub employees: Vec<Choice>,
-    pub payment_types: Vec<PaymentTypeChoice>,
-    /// Item tax classes (labour classes left out), for the tax class map.
-    pub tax_classes: Vec<Choice>,
-}
+pub use crate::protocol::{Choice, Lookups, PaymentTypeChoice, RegisterChoice};
 
 /// Builds the lists from the rows read, archived rows left out (the query
 /// already asks for live rows only; this holds whatever the POS answers).

@@ -40,10 +40,7 @@ use crate::pos::lightspeed_r as ls;
 use crate::pos::lightspeed_r::model::Money;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
-/// Default for `settings.max_attempts`.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 /// First retry after this long; doubles per failed attempt.
 pub const RETRY_BASE_MS: u64 = 60_000;
 /// Longest wait between two attempts of one row.
@@ -57,21 +54,11 @@ pub const LOOKUP_CHUNK: usize = ls::MAX_PAGE;
 // ---------------------------------------------------------------------------
 // The job's order fields
 
-fn de_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(String::new()),
-        Value::String(s) => Ok(s.trim().to_string()),
-        Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!(
-            "expected text or a number, got {other}"
-        ))),
-    }
-}
-
-fn de_opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = de_text(d)?;
-    Ok(Some(s).filter(|s| !s.is_empty() && s != "0"))
-}
+use crate::protocol::lenient::{de_opt_id, de_opt_ms, de_text};
+use crate::protocol::{order_parts, Job};
+pub use crate::protocol::{
+    OrderSettings, OutboxRow, PaymentTypes, RowKind, Shipping, DEFAULT_MAX_ATTEMPTS,
+};
 
 fn de_money<'de, D: Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
     match Value::deserialize(d)? {
@@ -103,184 +90,6 @@ fn de_qty<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         _ => None,
     };
     n.ok_or_else(|| serde::de::Error::custom(format!("expected a whole quantity, got {v}")))
-}
-
-fn de_attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(0),
-        Value::Number(n) => n
-            .as_u64()
-            .map(|n| n.min(u32::MAX as u64) as u32)
-            .ok_or_else(|| serde::de::Error::custom("attempts must be a whole number ≥ 0")),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| serde::de::Error::custom("attempts must be a whole number ≥ 0")),
-        other => Err(serde::de::Error::custom(format!(
-            "attempts must be a number, got {other}"
-        ))),
-    }
-}
-
-fn de_opt_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom("placed_at_ms must be a time in ms ≥ 0")),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("placed_at_ms must be a time in ms ≥ 0")),
-        other => Err(serde::de::Error::custom(format!(
-            "placed_at_ms must be a number, got {other}"
-        ))),
-    }
-}
-
-/// WooCommerce gateway id → POS paymentTypeID, with a `default`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PaymentTypes {
-    pub by_gateway: BTreeMap<String, String>,
-    pub default: Option<String>,
-}
-
-impl<'de> Deserialize<'de> for PaymentTypes {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut out = PaymentTypes::default();
-        match Value::deserialize(d)? {
-            Value::Null => {}
-            Value::Object(m) => {
-                for (k, v) in m {
-                    let id = match v {
-                        Value::String(s) => s.trim().to_string(),
-                        Value::Number(n) => n.to_string(),
-                        Value::Null => continue,
-                        other => {
-                            return Err(serde::de::Error::custom(format!(
-                                "payment_types.{k}: expected a paymentTypeID, got {other}"
-                            )))
-                        }
-                    };
-                    if id.is_empty() || id == "0" {
-                        continue;
-                    }
-                    if k == "default" {
-                        out.default = Some(id);
-                    } else {
-                        out.by_gateway.insert(k, id);
-                    }
-                }
-            }
-            other => {
-                return Err(serde::de::Error::custom(format!(
-                    "payment_types: expected an object, got {other}"
-                )))
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl PaymentTypes {
-    pub fn for_gateway(&self, gateway: &str) -> Option<&str> {
-        self.by_gateway
-            .get(gateway)
-            .or(self.default.as_ref())
-            .map(String::as_str)
-    }
-}
-
-/// How WooCommerce shipping reaches the sale.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case")]
-pub enum Shipping {
-    /// A line on this (non-inventory) POS item.
-    Item {
-        #[serde(deserialize_with = "de_text")]
-        item_id: String,
-    },
-    /// Left out of the sale; the payment is the order total minus shipping.
-    #[default]
-    Exclude,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct OrderSettings {
-    #[serde(deserialize_with = "de_text")]
-    pub shop_id: String,
-    #[serde(deserialize_with = "de_text")]
-    pub register_id: String,
-    #[serde(deserialize_with = "de_text")]
-    pub employee_id: String,
-    #[serde(default)]
-    pub payment_types: PaymentTypes,
-    #[serde(default)]
-    pub shipping: Shipping,
-    /// A non-inventory POS item for money refunded without restocking;
-    /// falls back to the shipping item.
-    #[serde(default, deserialize_with = "de_opt_id")]
-    pub refund_item_id: Option<String>,
-    /// A non-inventory POS item for WooCommerce fee lines (`fees`).
-    #[serde(default, deserialize_with = "de_opt_id")]
-    pub fee_item_id: Option<String>,
-    #[serde(default = "default_source", deserialize_with = "de_text")]
-    pub reference_source: String,
-    #[serde(default = "default_max_attempts", deserialize_with = "de_attempts")]
-    pub max_attempts: u32,
-}
-
-fn default_source() -> String {
-    "WooCommerce".into()
-}
-
-fn default_max_attempts() -> u32 {
-    DEFAULT_MAX_ATTEMPTS
-}
-
-impl OrderSettings {
-    /// The item that carries money-only refund lines.
-    pub fn refund_item(&self) -> Option<&str> {
-        self.refund_item_id.as_deref().or(match &self.shipping {
-            Shipping::Item { item_id } if !item_id.is_empty() => Some(item_id.as_str()),
-            _ => None,
-        })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RowKind {
-    Order,
-    Refund,
-}
-
-/// One outbox row as PHP sends it; the payload is read per row so one bad
-/// payload fails that row, not the job.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct OutboxRow {
-    #[serde(deserialize_with = "de_text")]
-    pub id: String,
-    pub kind: RowKind,
-    #[serde(deserialize_with = "de_text")]
-    pub reference: String,
-    #[serde(default, deserialize_with = "de_attempts")]
-    pub attempts: u32,
-    #[serde(default)]
-    pub payload: Value,
-    /// When the WooCommerce order (a refund: the refund) was created; the
-    /// collision check's date window. `None`: no date test.
-    #[serde(default, deserialize_with = "de_opt_ms")]
-    pub placed_at_ms: Option<u64>,
-    /// The order was cancelled while this row was possibly in flight: only
-    /// look it up (found → `sale_posted`, not found → `outbox_absent`),
-    /// never post it.
-    #[serde(default)]
-    pub lookup_only: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -412,37 +221,19 @@ pub struct OrderJob {
 }
 
 impl OrderJob {
-    /// Reads `settings` (the order fields) and `outbox` from the job line;
-    /// the message names what is wrong (→ `bad_job`).
+    /// The order part of a job read by [`Job::from_value`]; `None` when the
+    /// job is not a `post_orders` job.
+    pub fn of(job: &mut Job) -> Option<OrderJob> {
+        Some(OrderJob {
+            settings: job.settings.orders.take()?,
+            outbox: std::mem::take(&mut job.outbox),
+        })
+    }
+
+    /// Reads `settings` (the order fields) and `outbox` from a job line
+    /// alone; the message names what is wrong (→ `bad_job`).
     pub fn from_job(job: &Value) -> Result<OrderJob, String> {
-        let settings: OrderSettings =
-            serde_json::from_value(job.get("settings").cloned().unwrap_or(Value::Null))
-                .map_err(|e| format!("settings for post_orders are malformed: {e}"))?;
-        for (name, v) in [
-            ("settings.shop_id", &settings.shop_id),
-            ("settings.register_id", &settings.register_id),
-            ("settings.employee_id", &settings.employee_id),
-        ] {
-            if v.is_empty() || v == "0" {
-                return Err(format!("{name} is empty"));
-            }
-        }
-        if let Shipping::Item { item_id } = &settings.shipping {
-            if item_id.is_empty() || item_id == "0" {
-                return Err("settings.shipping.item_id is empty (mode \"item\")".into());
-            }
-        }
-        if settings.max_attempts == 0 {
-            return Err("settings.max_attempts must be at least 1".into());
-        }
-        let outbox: Vec<OutboxRow> =
-            serde_json::from_value(job.get("outbox").cloned().unwrap_or(json!([])))
-                .map_err(|e| format!("outbox is malformed: {e}"))?;
-        for row in &outbox {
-            if row.id.is_empty() || row.reference.is_empty() {
-                return Err("every outbox row needs an id and a reference".into());
-            }
-        }
+        let (settings, outbox) = order_parts(job)?;
         Ok(OrderJob { settings, outbox })
     }
 }

@@ -17,7 +17,6 @@ use crate::job::{Event, Host, LogLevel, ReconcileCursor, Settings};
 use crate::pos::lightspeed_r as ls;
 use crate::pos::lightspeed_r::model::{shop_quantities, Item, ItemShop, ParseError};
 use crate::pos::lightspeed_r::session::{ApiError, Session};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,25 +44,7 @@ impl ItemStock {
     }
 }
 
-/// One line of a `stock` event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct StockLevel {
-    pub item_id: String,
-    pub sku: String,
-    /// Per-shop quantities (the shop 0 total row left out).
-    pub shop_qoh: BTreeMap<String, i64>,
-    /// Σ qoh over the selected shops.
-    pub qoh: i64,
-    /// What the web may sell before the pending ledger: `qoh` − safety
-    /// buffer (may be negative; PHP floors after subtracting the ledger).
-    /// 0 for archived items.
-    pub base: i64,
-    /// When the request behind this reading was sent, and when its answer
-    /// came back (host clock, ms): the applier's pending ledger needs both
-    /// (see [`super::ledger`]).
-    pub read_from_ms: u64,
-    pub read_until_ms: u64,
-}
+pub use crate::protocol::{ItemShopCursor, StockLevel, StockSettings};
 
 /// Stamps levels with the window of the reading they come from.
 fn stamped(mut levels: Vec<StockLevel>, from: u64, until: u64) -> Vec<StockLevel> {
@@ -72,22 +53,6 @@ fn stamped(mut levels: Vec<StockLevel>, from: u64, until: u64) -> Vec<StockLevel
         l.read_until_ms = until;
     }
     levels
-}
-
-/// The settings the plan depends on.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StockSettings {
-    pub shop_ids: Vec<String>,
-    pub safety_buffer: i64,
-}
-
-impl From<&Settings> for StockSettings {
-    fn from(s: &Settings) -> Self {
-        StockSettings {
-            shop_ids: s.shop_ids.iter().map(|s| s.trim().to_string()).collect(),
-            safety_buffer: s.safety_buffer,
-        }
-    }
 }
 
 /// POS quantities → stock levels. Pure.
@@ -138,23 +103,6 @@ pub fn plan(items: &[ItemStock], settings: &StockSettings) -> Vec<StockLevel> {
 
 // ---------------------------------------------------------------------------
 // The incremental cursor (pure)
-
-/// Where the incremental stock read stands: every ItemShop row with a later
-/// `timeStamp` is unread; rows at exactly `ts` listed in `ids` were read.
-///
-/// Lightspeed timestamps have one-second resolution, so many rows share
-/// one. Re-reading from `>= ts` and skipping the listed rows means equal
-/// timestamps are neither lost nor read twice. A row listed in `ids` that
-/// changed again within the same second still carries the same `ts`, so the
-/// qoh we saw is kept in `qoh` and a row whose qoh differs is read again.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemShopCursor {
-    pub ts: String,
-    #[serde(default)]
-    pub ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub qoh: BTreeMap<String, i64>,
-}
 
 /// The item_shop cursor, read: the shared timestamp cursor with qoh as
 /// the version (`sync::stamp`).

@@ -48,9 +48,9 @@ fn lenient_settings_and_cursors() {
     j["settings"]["shop_ids"] = json!([1, "2"]);
     j["settings"]["safety_buffer"] = json!("3");
     let job = Job::from_value(j).unwrap();
-    assert_eq!(job.settings.account_id, "1");
-    assert_eq!(job.settings.shop_ids, vec!["1", "2"]);
-    assert_eq!(job.settings.safety_buffer, 3);
+    assert_eq!(job.settings.connection.account_id, "1");
+    assert_eq!(job.settings.stock.shop_ids, vec!["1", "2"]);
+    assert_eq!(job.settings.stock.safety_buffer, 3);
     assert_eq!(job.cursors.item_shop.unwrap().ids, vec!["12", "13"]);
     assert!(!format!("{:?}", job.settings).contains("s3cret"));
 }

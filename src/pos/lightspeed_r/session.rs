@@ -8,13 +8,14 @@
 
 use crate::edge::allowed_hosts::AllowedHosts;
 use crate::edge::transport::{Clock, HttpResponse, Transport};
-use crate::job::{Event, Host, LogLevel, Output, Settings, Tokens};
+use crate::job::{Event, Host, LogLevel, Output, Tokens};
 use crate::pos::lightspeed_r::model::{Account, ParseError};
 use crate::pos::lightspeed_r::pacer::{
     decide, Backoff, Decision, GiveUp, Outcome, Pacer, PacerConfig, RateHeaders, RetryState,
     XorShift,
 };
 use crate::pos::lightspeed_r::{self as ls, ApiRequest, Endpoint, RequestError};
+use crate::protocol::Connection;
 use serde_json::{json, Value};
 
 /// Refresh this long before the token's stated expiry.
@@ -109,7 +110,7 @@ pub struct Session<'a, T: Transport, C: Clock, H: Host> {
     clock: &'a C,
     out: &'a Output<'a, H>,
     pub endpoint: Endpoint,
-    settings: &'a Settings,
+    connection: &'a Connection,
     tokens: Tokens,
     pacer: Pacer,
     backoff: Backoff,
@@ -129,11 +130,11 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
         clock: &'a C,
         out: &'a Output<'a, H>,
         endpoint: Endpoint,
-        settings: &'a Settings,
+        connection: &'a Connection,
         tokens: Tokens,
         deadline_ms: u64,
     ) -> Self {
-        out.add_secret(&settings.client_secret);
+        out.add_secret(&connection.client_secret);
         out.add_secret(&tokens.refresh_token);
         if let Some(a) = &tokens.access_token {
             out.add_secret(a);
@@ -144,11 +145,11 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
             rng: XorShift::new(out.host.seed()),
             out,
             endpoint,
-            settings,
+            connection,
             tokens,
             pacer: Pacer::new(PacerConfig::default()),
             backoff: Backoff::default(),
-            allowed: AllowedHosts::new(&[], &settings.api_base, &settings.token_url),
+            allowed: AllowedHosts::new(&[], &connection.api_base, &connection.token_url),
             deadline_ms,
             refresh_margin_ms: REFRESH_MARGIN_MS,
             stats: Stats::default(),
@@ -162,7 +163,8 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
 
     /// The job's `allowed_hosts` (empty: the settings' API base and token URL hosts).
     pub fn with_allowed_hosts(mut self, list: &[String]) -> Self {
-        self.allowed = AllowedHosts::new(list, &self.settings.api_base, &self.settings.token_url);
+        self.allowed =
+            AllowedHosts::new(list, &self.connection.api_base, &self.connection.token_url);
         self
     }
 
@@ -229,9 +231,9 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
                 return Err(ApiError::BudgetSpent);
             }
             let req = ls::refresh_request(
-                &self.settings.token_url,
-                &self.settings.client_id,
-                &self.settings.client_secret,
+                &self.connection.token_url,
+                &self.connection.client_id,
+                &self.connection.client_secret,
                 &self.tokens.refresh_token,
                 self.timeout_for(now),
             );
