@@ -5,5 +5,6 @@ pub mod listing_price;
 pub mod lookups;
 pub mod orders;
 pub mod products;
+pub mod publish;
 pub mod stamp;
 pub mod stock;

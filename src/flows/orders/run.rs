@@ -1,65 +1,15 @@
 //! The run: rows in order over a [`Session`], lookup first.
 
 use super::*;
-use crate::edge::transport::{Clock, Method, Transport};
+use crate::edge::transport::{Clock, Transport};
 use crate::job::{Event, Host, LogLevel};
 use crate::pos::lightspeed_r::model::{self, Customer, Sale};
+pub use crate::pos::lightspeed_r::sales::lookup_request;
+use crate::pos::lightspeed_r::sales::{
+    can_batch, create_request, customers_by_email, sale_with_lines, sales_with_lines_by_reference,
+};
 use crate::pos::lightspeed_r::session::{ApiError, Session};
-use crate::pos::lightspeed_r::{encode_component, ApiRequest, Filter, Query};
 use std::collections::HashMap;
-
-// ---------------------------------------------------------------------------
-// Requests
-
-fn create_request(session_endpoint: &ls::Endpoint, resource: &str, body: Value) -> ApiRequest {
-    ApiRequest {
-        method: Method::Post,
-        url: format!(
-            "{}/Account/{}/{}.json",
-            session_endpoint.api_base,
-            encode_component(&session_endpoint.account_id),
-            resource
-        ),
-        cost: ls::predict_cost(Method::Post, resource, false, &[], Some(&body)),
-        body: Some(body),
-        label: format!("POST {resource}"),
-    }
-}
-
-/// `Sale.json?referenceNumber=…` for one or up to 100 references (`IN`),
-/// archived included: a sale the merchant archived still counts as posted.
-/// Several references go as `IN,["WEB-1","WEB-2"]`: the docs allow "a JSON
-/// encoded array", which keeps text values intact ([`Filter::In`] is for
-/// numeric ids).
-pub fn lookup_request(
-    endpoint: &ls::Endpoint,
-    references: &[String],
-) -> Result<ApiRequest, ls::RequestError> {
-    let filter = if references.len() == 1 {
-        Filter::Eq(references[0].clone())
-    } else {
-        if references.len() > ls::MAX_PAGE {
-            return Err(ls::RequestError::InSize {
-                field: "referenceNumber".into(),
-                count: references.len(),
-            });
-        }
-        Filter::Eq(format!("IN,{}", json!(references)))
-    };
-    let q = Query::new()
-        .filter("referenceNumber", filter)?
-        .archived(ls::Archived::Include)
-        .limit(ls::MAX_PAGE)?;
-    Ok(endpoint.list("Sale", &q))
-}
-
-/// References of plain characters go in a batch; anything else (and a
-/// lone value that could read as an operator) is looked up alone.
-fn can_batch(reference: &str) -> bool {
-    reference
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_./#:".contains(&b))
-}
 
 // ---------------------------------------------------------------------------
 // The run
@@ -562,11 +512,7 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
     }
 
     async fn find_customer(&mut self, email: &str) -> Result<Option<String>, ApiError> {
-        let q = Query::new()
-            .load_relations(&["Contact"])
-            .filter("Contact.email", Filter::Eq(email.to_string()))?
-            .limit(ls::MAX_PAGE)?;
-        let mut req = self.session.endpoint.list("Customer", &q);
+        let mut req = customers_by_email(&self.session.endpoint, email)?;
         // Only a customer that has the e-mail is the buyer (see
         // `customer`); look through the answer's pages, then create.
         let mut matches: Vec<Customer> = Vec::new();
@@ -588,13 +534,8 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
         &mut self,
         refund: &RefundPayload,
     ) -> Result<Result<Option<Sale>, RowFailure>, ApiError> {
-        let rel = ["SaleLines", "SalePayments"];
         if let Some(id) = &refund.order_sale_id {
-            let q = Query::new()
-                .filter("saleID", Filter::Eq(id.clone()))?
-                .load_relations(&rel)
-                .archived(ls::Archived::Include);
-            let req = self.session.endpoint.list("Sale", &q);
+            let req = sale_with_lines(&self.session.endpoint, id)?;
             let resp = self.session.call(&req).await?;
             let page = ls::read_page::<Sale>(&resp.body)?;
             if let Some(s) = page.items.into_iter().next() {
@@ -604,15 +545,7 @@ impl<T: Transport, C: Clock, H: Host> Run<'_, '_, T, C, H> {
         if refund.order_reference.is_empty() {
             return Ok(Ok(None));
         }
-        let q = Query::new()
-            .filter(
-                "referenceNumber",
-                Filter::Eq(refund.order_reference.clone()),
-            )?
-            .load_relations(&rel)
-            .archived(ls::Archived::Include)
-            .limit(ls::MAX_PAGE)?;
-        let req = self.session.endpoint.list("Sale", &q);
+        let req = sales_with_lines_by_reference(&self.session.endpoint, &refund.order_reference)?;
         let resp = self.session.call(&req).await?;
         let page = ls::read_page::<Sale>(&resp.body)?;
         // Found by reference only: it must be this order's sale (the
