@@ -6,7 +6,9 @@
 //! and returns a Promise of the final `result` event.
 
 use crate::edge::transport::{Clock, HttpRequest, HttpResponse, Method, Transport, TransportError};
-use crate::job::{self, Event, Host};
+use crate::edge::Host;
+use crate::protocol::Event;
+use crate::runner;
 use futures::future::{select, Either};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -180,6 +182,6 @@ pub async fn run_job(job: JsValue, host: JsValue) -> Result<JsValue, JsValue> {
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or(serde_json::Value::Null);
     let transport = Fetch { env: &env };
-    let result = job::run(job_value, &transport, &env, &env).await;
+    let result = runner::run(job_value, &transport, &env, &env).await;
     Ok(to_js(&result.to_json()))
 }

@@ -1,7 +1,7 @@
 //! The core sends requests only to the job's allowed hosts (issue 12).
 use super::*;
 use crate::edge::allowed_hosts::AllowedHosts;
-use crate::job;
+use crate::runner;
 use futures::executor::block_on;
 use serde_json::json;
 
@@ -75,7 +75,7 @@ fn a_job_whose_pos_host_is_not_allowed_sends_nothing() {
     let clock = FakeClock::new(1_000_000);
     let mut job = job_json("sync", valid_tokens(), json!({}));
     job["allowed_hosts"] = json!(["api.lightspeedapp.com", "cloud.lightspeedapp.com"]);
-    let result = block_on(job::run(job, &t, &clock, &host)).to_json();
+    let result = block_on(runner::run(job, &t, &clock, &host)).to_json();
     assert_eq!(result["ok"], false);
     assert!(t.sent.borrow().is_empty(), "no request left the core");
     let err = &host.of_type("error")[0];
@@ -101,7 +101,7 @@ fn the_secret_never_goes_to_a_token_url_outside_the_list() {
         json!({}),
     );
     job["allowed_hosts"] = json!(["api.example.test"]);
-    let result = block_on(job::run(job, &t, &clock, &host)).to_json();
+    let result = block_on(runner::run(job, &t, &clock, &host)).to_json();
     assert_eq!(result["ok"], false);
     assert!(t.sent.borrow().is_empty(), "the client secret was not sent");
     assert_eq!(host.of_type("error")[0]["code"], "host_not_allowed");
@@ -120,6 +120,6 @@ fn listed_hosts_work_as_before() {
     let clock = FakeClock::new(1_000_000);
     let mut job = job_json("test_connection", valid_tokens(), json!({}));
     job["allowed_hosts"] = json!(["API.example.test", "cloud.example.test"]);
-    let result = block_on(job::run(job, &t, &clock, &host)).to_json();
+    let result = block_on(runner::run(job, &t, &clock, &host)).to_json();
     assert_eq!(result["ok"], true, "{}", host.all_json());
 }

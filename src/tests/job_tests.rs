@@ -1,5 +1,6 @@
 use super::*;
-use crate::job::{self, Event, Job};
+use crate::protocol::{Event, Job};
+use crate::runner;
 use futures::executor::block_on;
 use serde_json::json;
 
@@ -22,7 +23,7 @@ fn bad_jobs_give_an_error_event_and_a_failed_result() {
         let t = Scripted::new(tl.clone());
         let host = RecordingHost::new(tl.clone());
         let clock = FakeClock::new(0);
-        let result = block_on(job::run(job.clone(), &t, &clock, &host));
+        let result = block_on(runner::run(job.clone(), &t, &clock, &host));
         assert_eq!(result.to_json()["ok"], false);
         let err = &host.of_type("error")[0];
         assert_eq!(err["code"], "bad_job");
@@ -109,7 +110,7 @@ fn sync_single_changed_row_gives_one_stock_event_and_a_new_cursor() {
     );
     job["settings"]["shop_ids"] = json!(["1", "2"]);
     job["settings"]["safety_buffer"] = json!(1);
-    let result = block_on(job::run(job, &t, &clock, &host));
+    let result = block_on(runner::run(job, &t, &clock, &host));
     assert_eq!(result.to_json()["ok"], true, "{}", host.all_json());
     let stock = host.of_type("stock");
     assert_eq!(stock.len(), 1);
@@ -144,7 +145,7 @@ fn reconcile_pages_by_item_id_and_ends_with_a_null_cursor() {
         valid_tokens(),
         json!({"reconcile": {"after": "6"}}),
     );
-    let result = block_on(job::run(job, &t, &clock, &host));
+    let result = block_on(runner::run(job, &t, &clock, &host));
     assert_eq!(result.to_json()["ok"], true, "{}", host.all_json());
     let stock = host.of_type("stock");
     assert_eq!(stock[0]["cursor"], json!({"reconcile": {"after": "10"}}));
@@ -168,7 +169,7 @@ fn malformed_page_is_a_named_error() {
     );
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("sync", valid_tokens(), json!({})),
         &t,
         &clock,
@@ -251,7 +252,7 @@ fn sync_pages_through_a_crowded_second_then_reads_it_once_more() {
     );
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("sync", valid_tokens(), json!({})),
         &t,
         &clock,
@@ -290,7 +291,7 @@ fn sync_reads_rechecked_items_first_without_moving_the_item_shop_cursor() {
     let clock = FakeClock::new(1_000_000);
     let mut job = job_json("sync", valid_tokens(), json!({}));
     job["recheck_item_ids"] = json!(["7"]);
-    let result = block_on(job::run(job, &t, &clock, &host));
+    let result = block_on(runner::run(job, &t, &clock, &host));
     assert_eq!(result.to_json()["ok"], true, "{}", host.all_json());
     let stock = host.of_type("stock");
     assert_eq!(stock.len(), 1, "{}", host.all_json());

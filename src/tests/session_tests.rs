@@ -1,7 +1,7 @@
-//! Auth sequencing, retries and budgets through `job::run` with doubles.
+//! Auth sequencing, retries and budgets through `runner::run` with doubles.
 use super::*;
 use crate::edge::transport::TransportError;
-use crate::job;
+use crate::runner;
 use futures::executor::block_on;
 use serde_json::json;
 
@@ -18,7 +18,7 @@ fn new_token_is_announced_and_acknowledged_before_use() {
     let clock = FakeClock::new(1_000_000);
     let tokens =
         json!({"access_token": null, "refresh_token": "refresh-old-1234", "expires_at_ms": 0});
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("test_connection", tokens, json!({})),
         &t,
         &clock,
@@ -49,7 +49,7 @@ fn no_ack_means_the_new_token_is_never_used() {
     let mut host = RecordingHost::new(tl.clone());
     host.ack = false;
     let clock = FakeClock::new(1_000_000);
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json(
             "sync",
             json!({"refresh_token": "refresh-old-1234"}),
@@ -75,7 +75,7 @@ fn a_401_refreshes_once_and_a_second_401_is_a_credentials_error() {
         .on("/Account.json", 401, denied);
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("test_connection", valid_tokens(), json!({})),
         &t,
         &clock,
@@ -101,7 +101,7 @@ fn expired_token_is_refreshed_before_the_first_call() {
     let clock = FakeClock::new(1_000_000);
     // Expires in 10 s: inside the refresh margin.
     let tokens = json!({"access_token": "access-old-1234", "refresh_token": "refresh-old-1234", "expires_at_ms": 1_010_000});
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("sync", tokens, json!({})),
         &t,
         &clock,
@@ -126,7 +126,7 @@ fn wrong_secret_is_a_clear_credentials_failure_without_secrets() {
     );
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("test_connection", valid_tokens(), json!({})),
         &t,
         &clock,
@@ -156,7 +156,7 @@ fn network_failure_and_unknown_account_are_named() {
     }
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
-    block_on(job::run(
+    block_on(runner::run(
         job_json("test_connection", valid_tokens(), json!({})),
         &t,
         &clock,
@@ -174,7 +174,7 @@ fn network_failure_and_unknown_account_are_named() {
         r#"{"Account":{"accountID":"2","name":"Other"}}"#,
     );
     let host = RecordingHost::new(tl.clone());
-    block_on(job::run(
+    block_on(runner::run(
         job_json("test_connection", valid_tokens(), json!({})),
         &t,
         &clock,
@@ -200,7 +200,7 @@ fn throttle_and_server_errors_are_waited_out() {
     .on("ItemShop.json", 200, empty);
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("sync", valid_tokens(), json!({})),
         &t,
         &clock,
@@ -223,7 +223,7 @@ fn persistent_5xx_gives_up_with_retry_at() {
     }
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("sync", valid_tokens(), json!({})),
         &t,
         &clock,
@@ -257,7 +257,7 @@ fn budget_spent_ends_the_run_cleanly() {
     let clock = FakeClock::new(1_000_000);
     let mut job = job_json("sync", valid_tokens(), json!({}));
     job["budget_ms"] = json!(2_000);
-    let result = block_on(job::run(job, &t, &clock, &host));
+    let result = block_on(runner::run(job, &t, &clock, &host));
     let r = result.to_json();
     assert_eq!(r["ok"], true, "{}", host.all_json());
     assert_eq!(r["summary"]["done"], false);
@@ -276,7 +276,7 @@ fn a_short_lived_token_is_not_refreshed_before_every_request() {
     .on("/Account.json", 200, ACCOUNT);
     let host = RecordingHost::new(tl.clone());
     let clock = FakeClock::new(1_000_000);
-    let result = block_on(job::run(
+    let result = block_on(runner::run(
         job_json("test_connection", valid_tokens(), json!({})),
         &t,
         &clock,

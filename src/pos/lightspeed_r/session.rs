@@ -8,14 +8,14 @@
 
 use crate::edge::allowed_hosts::AllowedHosts;
 use crate::edge::transport::{Clock, HttpResponse, Transport};
-use crate::job::{Event, Host, LogLevel, Output, Tokens};
+use crate::edge::{Host, RedactingEmitter};
 use crate::pos::lightspeed_r::model::{Account, ParseError};
 use crate::pos::lightspeed_r::pacer::{
     decide, Backoff, Decision, GiveUp, Outcome, Pacer, PacerConfig, RateHeaders, RetryState,
     XorShift,
 };
 use crate::pos::lightspeed_r::{self as ls, ApiRequest, Endpoint, RequestError};
-use crate::protocol::Connection;
+use crate::protocol::{Connection, Event, LogLevel, Tokens};
 use serde_json::{json, Value};
 
 /// Refresh this long before the token's stated expiry.
@@ -108,7 +108,7 @@ pub struct Stats {
 pub struct Session<'a, T: Transport, C: Clock, H: Host> {
     transport: &'a T,
     clock: &'a C,
-    out: &'a Output<'a, H>,
+    out: &'a RedactingEmitter<'a, H>,
     pub endpoint: Endpoint,
     connection: &'a Connection,
     tokens: Tokens,
@@ -128,7 +128,7 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
     pub fn new(
         transport: &'a T,
         clock: &'a C,
-        out: &'a Output<'a, H>,
+        out: &'a RedactingEmitter<'a, H>,
         endpoint: Endpoint,
         connection: &'a Connection,
         tokens: Tokens,
@@ -177,7 +177,7 @@ impl<'a, T: Transport, C: Clock, H: Host> Session<'a, T, C, H> {
             })
     }
 
-    pub fn out(&self) -> &Output<'a, H> {
+    pub fn out(&self) -> &RedactingEmitter<'a, H> {
         self.out
     }
 
