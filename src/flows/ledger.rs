@@ -26,7 +26,7 @@
 //! after the answer: for that reading the row is no longer in doubt.
 //!
 //! PHP evaluates the same rule in SQL inside the transaction that writes the
-//! stock (`php-plugin/includes/Ledger.php`); both are checked against
+//! stock (`php-plugin/includes/Store/Ledger.php`); both are checked against
 //! `tests/fixtures/ledger-cases.json`.
 
 use serde::{Deserialize, Serialize};

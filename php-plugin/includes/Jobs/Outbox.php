@@ -66,7 +66,7 @@ final class Outbox {
 	}
 
 	/**
-	 * The raw facts of an order (src/sync/orders.rs, OrderPayload): every rule about
+	 * The raw facts of an order (src/flows/orders.rs, OrderPayload): every rule about
 	 * them (prices, taxes, shipping, customer) is the core's.
 	 *
 	 * @param \WC_Order $order Order.
@@ -120,7 +120,7 @@ final class Outbox {
 	}
 
 	/**
-	 * The raw facts of a refund (src/sync/orders.rs, RefundPayload): positive quantities
+	 * The raw facts of a refund (src/flows/orders.rs, RefundPayload): positive quantities
 	 * and amounts (tax included), whether each line was restocked.
 	 *
 	 * @param \WC_Order_Refund $refund          Refund.

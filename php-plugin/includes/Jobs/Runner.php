@@ -332,7 +332,7 @@ final class Runner {
 				'settings'  => 'post_orders' === $this->run['kind'] ? Settings::for_order_job() : Settings::for_job(),
 				'tokens'    => Settings::tokens(),
 				'cursors'   => Settings::cursors(),
-				// The core sends no request to any other host (src/allowed_hosts.rs).
+				// The core sends no request to any other host (src/edge/allowed_hosts.rs).
 				'allowed_hosts' => Connection::job_hosts(),
 			),
 			$this->extra

@@ -3,7 +3,7 @@
  * The pending ledger (online orders and restocking refunds the POS may not have
  * counted in a reading yet) and the recheck requests that end its doubt.
  *
- * The rule is the core's (src/sync/ledger.rs, cases in tests/fixtures/ledger-cases.json);
+ * The rule is the core's (src/flows/ledger.rs, cases in tests/fixtures/ledger-cases.json);
  * here it is evaluated in SQL inside the transaction that writes the stock.
  *
  * @package PosSync

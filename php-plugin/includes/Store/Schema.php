@@ -85,7 +85,7 @@ final class Schema {
 		$items   = self::catalogue();
 		$from    = (string) get_option( self::DB_VERSION_OPTION );
 
-		// qty in outbox lines is signed as the core's ledger rule wants it (src/sync/ledger.rs):
+		// qty in outbox lines is signed as the core's ledger rule wants it (src/flows/ledger.rs):
 		// − for an order line, + for a restocking refund line; money-only refunds have none.
 		// first_attempt_at_ms / posted_at_ms (ms since the epoch) say when a row was first
 		// handed to the sidecar and when the POS confirmed it. One row per (kind, order,

@@ -107,7 +107,7 @@ final class Settings {
 	}
 
 	/**
-	 * The settings part of a post_orders job (src/sync/orders.rs, OrderSettings).
+	 * The settings part of a post_orders job (src/protocol/settings.rs, OrderSettings).
 	 */
 	public static function for_order_job(): array {
 		$s        = self::all();
