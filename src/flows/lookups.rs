@@ -3,10 +3,11 @@
 //! instead of typing IDs (`"kind":"lookups"`, docs/PROTOCOL.md).
 
 use crate::edge::transport::{Clock, Transport};
-use crate::job::{Event, Host};
+use crate::edge::Host;
 use crate::pos::lightspeed_r as ls;
 use crate::pos::lightspeed_r::model::{Employee, PaymentType, Register, Resource, Shop, TaxClass};
 use crate::pos::lightspeed_r::session::{ApiError, Session};
+use crate::protocol::Event;
 use serde_json::{json, Value};
 
 /// More pages than any shop has of these: a `next` link that never ends is

@@ -15,17 +15,18 @@
 //! by the publish rule comes as a listing with `visibility: "hidden"`.
 
 use crate::edge::transport::{Clock, Transport};
+use crate::edge::Host;
 use crate::flows::listing_price::{self, prices};
 pub use crate::flows::publish::html::sanitize_html;
 use crate::flows::stamp::{self, NextRead, Scan, Stamps};
 use crate::flows::stock::{self, ItemStock, StockSettings};
-use crate::job::{Event, Host, LogLevel, Settings};
 use crate::pos::lightspeed_r::model::{
     parse_timestamp_ms, read_ecommerce, read_prices, Category, Fields, Image, Item,
     ItemAttributeSet, ItemEcommerce, ItemPrice, ParseError, Resource,
 };
 use crate::pos::lightspeed_r::session::{ApiError, Session};
 use crate::pos::lightspeed_r::{self as ls, ApiRequest};
+use crate::protocol::{Event, LogLevel, Settings};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -1013,7 +1014,7 @@ async fn plan_matrices<T: Transport, C: Clock, H: Host>(
 /// cursor from before the page (a replay re-sends unchanged listings,
 /// which PHP skips by fingerprint), the last the cursor after it.
 fn emit_page<H: Host>(
-    out: &crate::job::Output<'_, H>,
+    out: &crate::edge::RedactingEmitter<'_, H>,
     listings: Vec<Listing>,
     before: &PublishCursor,
     after: &PublishCursor,

@@ -11,12 +11,13 @@
 //! ItemShop timestamps, so sync sees it). Reconcile reads live items only.
 
 use crate::edge::transport::{Clock, Transport};
+use crate::edge::Host;
 pub use crate::flows::stamp::NextRead;
 use crate::flows::stamp::{Scan, StampRow, Stamps};
-use crate::job::{Event, Host, LogLevel, ReconcileCursor, Settings};
 use crate::pos::lightspeed_r as ls;
 use crate::pos::lightspeed_r::model::{shop_quantities, Item, ItemShop, ParseError};
 use crate::pos::lightspeed_r::session::{ApiError, Session};
+use crate::protocol::{Event, LogLevel, ReconcileCursor, Settings};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 

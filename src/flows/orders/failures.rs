@@ -1,8 +1,8 @@
 //! Why a row was not posted, and when it is tried again (pure).
 
 use super::*;
-use crate::job::Event;
 use crate::pos::lightspeed_r::session::ApiError;
+use crate::protocol::Event;
 
 // ---------------------------------------------------------------------------
 // Failures (pure classification)

@@ -2,13 +2,14 @@
 
 use super::*;
 use crate::edge::transport::{Clock, Transport};
-use crate::job::{Event, Host, LogLevel};
+use crate::edge::Host;
 use crate::pos::lightspeed_r::model::{self, Customer, Sale};
 pub use crate::pos::lightspeed_r::sales::lookup_request;
 use crate::pos::lightspeed_r::sales::{
     can_batch, create_request, customers_by_email, sale_with_lines, sales_with_lines_by_reference,
 };
 use crate::pos::lightspeed_r::session::{ApiError, Session};
+use crate::protocol::{Event, LogLevel};
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------------------
