@@ -2,6 +2,7 @@
 
 mod allowed_hosts_tests;
 mod job_tests;
+mod layering_tests;
 mod lightspeed_tests;
 mod lookups_tests;
 mod model_tests;
